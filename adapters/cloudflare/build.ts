@@ -1,0 +1,56 @@
+import type { Formation, Process } from "../../src/formation/types.ts";
+import type { Problem } from "../../src/formation/problems.ts";
+import { writeArtifact } from "../../src/build/artifacts.ts";
+import type { Adapter, PackageInput, PackagedProcess } from "../types.ts";
+import { wranglerConfig } from "./wrangler.ts";
+
+const WRAPPERS = {
+  web: { module: "adapters/cloudflare/runtime/web.ts", factory: "webWorker" },
+  worker: { module: "adapters/cloudflare/runtime/worker.ts", factory: "queueWorker" },
+  clock: { module: "adapters/cloudflare/runtime/clock.ts", factory: "scheduledWorker" },
+} as const;
+
+export const cloudflareAdapter: Adapter = {
+  target: "cloudflare",
+
+  check(_formation: Formation): Problem[] {
+    // Every valid crontab and time zone can be held: see schedule.ts and runtime/clock-gate.ts.
+    return [];
+  },
+
+  bundleOptions(process: Process) {
+    return {
+      wrapper: WRAPPERS[process.type],
+      exportAs: "default",
+      fileName: "index.js",
+      options: {
+        platform: "neutral",
+        target: "es2024",
+        conditions: ["workerd", "worker", "browser"],
+        mainFields: ["browser", "module", "main"],
+        // Provided by workerd itself (node: through the nodejs_compat flag).
+        external: ["cloudflare:*", "node:*"],
+        define: { "process.env.NODE_ENV": '"production"' },
+      },
+    };
+  },
+
+  async package({ formation, process, stage, bundle, sends, outDir }: PackageInput): Promise<PackagedProcess> {
+    const dir = process.name;
+    const config = wranglerConfig(formation, process, stage, sends, "index.js");
+    const artifacts = {
+      bundle: await writeArtifact(outDir, `${dir}/index.js`, bundle.code),
+      sourcemap: await writeArtifact(outDir, `${dir}/index.js.map`, bundle.map),
+      wrangler: await writeArtifact(outDir, `${dir}/wrangler.json`, `${JSON.stringify(config, null, 2)}\n`),
+    };
+    const notes: string[] = [];
+    if (process.type === "web") {
+      notes.push(`${process.name}: Cloudflare has no cap on concurrent requests; concurrency ${process.concurrency} is not enforced there`);
+    }
+    if (process.type === "clock" && process.timezone !== "UTC" && process.timezone !== "Etc/UTC") {
+      notes.push(`${process.name}: Cloudflare crons are UTC-only; "${process.schedule}" ${process.timezone} fires at ${config.triggers.crons.join(", ")} UTC and runs only when it is the scheduled local time`);
+    }
+    const platform: Record<string, unknown> = { workerName: config.name, crons: config.triggers.crons };
+    return { artifacts, platform, notes };
+  },
+};

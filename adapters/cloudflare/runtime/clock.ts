@@ -1,0 +1,37 @@
+import { parseCrontab } from "../../../src/formation/crontab.ts";
+import { requireHandler } from "../../../src/runtime/module.ts";
+import type { ProcessMeta, ScheduledController } from "../../../src/runtime/types.ts";
+import { shouldRun } from "./clock-gate.ts";
+import { installQueueTransport } from "./send.ts";
+
+/**
+ * A clock on Workers. Cron Triggers are UTC-only, so a clock in another time zone is deployed
+ * with UTC crons that cover every instant its local schedule can fall on (see ../schedule.ts),
+ * and this wrapper runs the process only when the local time matches.
+ */
+export function scheduledWorker(mod: unknown, meta: ProcessMeta) {
+  const clock = requireHandler(mod, "scheduled", meta) as unknown as {
+    scheduled(controller: ScheduledController, env: Record<string, unknown>, ctx: unknown): unknown;
+  };
+  const bind = installQueueTransport(meta);
+  const schedule = meta.schedule ?? "";
+  const timeZone = meta.timezone ?? "UTC";
+  const tab = parseCrontab(schedule);
+
+  return {
+    async scheduled(event: ScheduledController, env: Record<string, unknown>, ctx: unknown) {
+      bind(env);
+      // Cloudflare fires the UTC crons of ../schedule.ts, a superset of the schedule (even in UTC:
+      // its cron dialect differs), so those runs pass the gate. A run that names the process's
+      // own crontab line (`twelve run`) is run as asked.
+      if (event.cron !== schedule && !shouldRun(tab, timeZone, event.scheduledTime)) return;
+      // The process sees its own crontab line, not the UTC translation.
+      const controller: ScheduledController = {
+        cron: schedule,
+        scheduledTime: event.scheduledTime,
+        noRetry: () => event.noRetry(),
+      };
+      await clock.scheduled(controller, env, ctx);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { Artifact } from "../../adapters/types.ts";
+
+/** Writes a file of the build and describes it for the manifest. */
+export async function writeArtifact(outDir: string, relativePath: string, data: Uint8Array | string): Promise<Artifact> {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  const file = path.join(outDir, relativePath);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, bytes);
+  return { path: relativePath.split(path.sep).join("/"), sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}

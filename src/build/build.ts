@@ -1,0 +1,118 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { adapters } from "../../adapters/index.ts";
+import { configError, type Problem } from "../formation/problems.ts";
+import type { Formation, Process } from "../formation/types.ts";
+import { writeArtifact } from "./artifacts.ts";
+import { bundleProcess, type Bundle } from "./bundle.ts";
+import type { Manifest, ManifestProcess } from "./manifest.ts";
+import { describeCall, findSendCalls, sendTargets } from "./sends.ts";
+import { TWELVE_VERSION } from "./version.ts";
+
+export interface BuildOptions {
+  stage: string;
+  /** Called once per process as it finishes. */
+  onProcess?: (process: ManifestProcess) => void;
+}
+
+export interface BuildResult {
+  manifest: Manifest;
+  /** .twelve/build/<target> */
+  outDir: string;
+  manifestPath: string;
+}
+
+export function buildDir(formation: Formation): string {
+  return path.join(formation.root, ".twelve", "build", formation.target);
+}
+
+/**
+ * Bundles every process for the formation's target (in parallel: esbuild runs off the main
+ * thread), checks the send() calls against the formation, then writes the artifacts and the
+ * manifest. The previous build of the target is replaced whole, so nothing stale survives.
+ */
+export async function buildFormation(formation: Formation, options: BuildOptions): Promise<BuildResult> {
+  const adapter = adapters[formation.target];
+  const problems = adapter.check(formation);
+  if (problems.length) throw configError(formation.configFile, problems);
+
+  const bundles = await Promise.all(
+    formation.processes.map((process) => bundleProcess({ formation, process, ...adapter.bundleOptions(process) })),
+  );
+  const sends = checkSends(formation, bundles);
+
+  const outDir = buildDir(formation);
+  await fs.rm(outDir, { recursive: true, force: true });
+  await fs.mkdir(outDir, { recursive: true });
+
+  const processes = await Promise.all(
+    formation.processes.map(async (process, i) => {
+      const packaged = await adapter.package({
+        formation,
+        process,
+        stage: options.stage,
+        bundle: bundles[i] as Bundle,
+        sends: sends[i] as string[],
+        outDir,
+      });
+      const entry: ManifestProcess = {
+        ...describeProcess(formation, process),
+        sends: sends[i] as string[],
+        artifacts: packaged.artifacts,
+        platform: packaged.platform,
+      };
+      options.onProcess?.(entry);
+      return { entry, notes: packaged.notes };
+    }),
+  );
+
+  const manifest: Manifest = {
+    manifestVersion: 1,
+    twelveVersion: TWELVE_VERSION,
+    app: formation.app,
+    target: formation.target,
+    stage: options.stage,
+    processes: processes.map((p) => p.entry),
+    secrets: formation.secrets,
+    notes: processes.flatMap((p) => p.notes),
+  };
+  const manifestPath = path.join(outDir, "manifest.json");
+  await writeArtifact(outDir, "manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, outDir, manifestPath };
+}
+
+function describeProcess(formation: Formation, process: Process): Omit<ManifestProcess, "sends" | "artifacts" | "platform"> {
+  const base = {
+    name: process.name,
+    type: process.type,
+    entry: path.relative(formation.root, process.entry).split(path.sep).join("/"),
+    concurrency: process.concurrency,
+    env: process.env,
+  };
+  if (process.type === "worker") return { ...base, batchSize: process.batchSize, maxRetries: process.maxRetries };
+  if (process.type === "clock") return { ...base, schedule: process.schedule, timezone: process.timezone };
+  return base;
+}
+
+/** send("x") with a literal x that is not a worker fails the build, naming the file and line. */
+function checkSends(formation: Formation, bundles: Bundle[]): string[][] {
+  const workers = formation.processes.filter((p) => p.type === "worker").map((p) => p.name);
+  const problems: Problem[] = [];
+  const targets = bundles.map((bundle, i) => {
+    const process = formation.processes[i] as Process;
+    const calls = findSendCalls(bundle.sources);
+    for (const call of calls) {
+      if (call.worker === undefined || workers.includes(call.worker)) continue;
+      const other = formation.processes.find((p) => p.name === call.worker);
+      problems.push({
+        path: `processes.${process.name}`,
+        message: `send("${call.worker}") at ${describeCall(call, formation.root)}: ${
+          other ? `"${call.worker}" is a ${other.type} process, not a worker` : `no process is named "${call.worker}"`
+        }; send() takes a worker (${workers.length ? workers.join(", ") : "this formation has none"})`,
+      });
+    }
+    return sendTargets(calls, workers);
+  });
+  if (problems.length) throw configError(formation.configFile, problems);
+  return targets;
+}

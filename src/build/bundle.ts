@@ -1,0 +1,122 @@
+import path from "node:path";
+import * as esbuild from "esbuild";
+import type { Formation, Process } from "../formation/types.ts";
+import type { ProcessMeta } from "../runtime/types.ts";
+import { failure, TwelveError } from "../errors.ts";
+import { TWELVE_MODULES, TWELVE_ROOT } from "./twelve-paths.ts";
+
+export interface BundleRequest {
+  formation: Formation;
+  process: Process;
+  /** twelve's wrapper module, relative to the package root, and the function it exports. */
+  wrapper: { module: string; factory: string };
+  /** How the bundle exports the platform's entry point: `export const handler` or `export default`. */
+  exportAs: "handler" | "default";
+  /** File name of the bundle (index.mjs, index.js). */
+  fileName: string;
+  options: esbuild.BuildOptions;
+}
+
+export interface Bundle {
+  fileName: string;
+  code: Uint8Array;
+  map: Uint8Array;
+  /** Absolute paths of the project's own source files in the bundle (not node_modules, not twelve). */
+  sources: string[];
+}
+
+export function processMeta(formation: Formation, process: Process): ProcessMeta {
+  return {
+    app: formation.app,
+    process: process.name,
+    type: process.type,
+    entry: process.entryAsWritten,
+    workers: formation.processes.filter((p) => p.type === "worker").map((p) => p.name),
+    envKeys: [...new Set([...Object.keys(process.env), ...formation.secrets])].sort(),
+    ...(process.type === "clock" ? { schedule: process.schedule, timezone: process.timezone } : {}),
+  };
+}
+
+/**
+ * Bundles a process with the platform wrapper around it. The generated entry names only
+ * relative or virtual paths, so the output (source map included) is the same in any checkout.
+ */
+export async function bundleProcess(request: BundleRequest): Promise<Bundle> {
+  const { formation, process } = request;
+  const entry = `./${path.relative(formation.root, process.entry).split(path.sep).join("/")}`;
+  const meta = JSON.stringify(processMeta(formation, process));
+  const contents = [
+    `import userModule from ${JSON.stringify(entry)};`,
+    `import { ${request.wrapper.factory} } from "twelve:${request.wrapper.module}";`,
+    request.exportAs === "handler"
+      ? `export const handler = ${request.wrapper.factory}(userModule, ${meta});`
+      : `export default ${request.wrapper.factory}(userModule, ${meta});`,
+  ].join("\n");
+
+  const outfile = path.join(formation.root, ".twelve", request.fileName);
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      stdin: { contents, resolveDir: formation.root, sourcefile: `<twelve entry ${process.name}>`, loader: "js" },
+      bundle: true,
+      minify: true,
+      treeShaking: true,
+      sourcemap: "linked",
+      sourcesContent: true,
+      format: "esm",
+      outfile,
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+      absWorkingDir: formation.root,
+      plugins: [twelveModules()],
+      ...request.options,
+    });
+  } catch (error) {
+    throw bundleError(error, process);
+  }
+
+  const code = result.outputFiles.find((f) => f.path === outfile);
+  const map = result.outputFiles.find((f) => f.path === `${outfile}.map`);
+  if (!code || !map) throw failure(`esbuild produced no output for process "${process.name}"`);
+  const sources = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.includes("node_modules") && !input.startsWith("<") && !input.startsWith("twelve:"))
+    .map((input) => path.resolve(formation.root, input))
+    .filter((file) => !isTwelveSource(file));
+  return { fileName: request.fileName, code: code.contents, map: map.contents, sources };
+}
+
+function isTwelveSource(file: string): boolean {
+  return ["src", "adapters"].some((dir) => file.startsWith(path.join(TWELVE_ROOT, dir) + path.sep));
+}
+
+/** Resolves "twelve" to the portable runtime and "twelve:<path>" to twelve's own wrapper modules. */
+export function twelveModules(): esbuild.Plugin {
+  return {
+    name: "twelve-modules",
+    setup(build) {
+      build.onResolve({ filter: /^twelve(\/runtime)?$/ }, (args) => ({ path: TWELVE_MODULES[args.path] }));
+      build.onResolve({ filter: /^twelve:/ }, (args) => ({ path: path.join(TWELVE_ROOT, args.path.slice("twelve:".length)) }));
+    },
+  };
+}
+
+function bundleError(error: unknown, process: Process): TwelveError {
+  const failureList = (error as { errors?: esbuild.Message[] }).errors;
+  if (!failureList) return failure(`bundling process "${process.name}" failed: ${String(error)}`, undefined, error);
+  const noDefault = failureList.find((e) => /No matching export .* for import "default"/.test(e.text));
+  if (noDefault) {
+    return new TwelveError(`processes.${process.name}.entry: ${process.entryAsWritten} has no default export`, {
+      exitCode: 2,
+      hint: "Export the process: `export default app` (web), `export default defineWorker(...)` (worker) or `export default defineClock(...)` (clock).",
+    });
+  }
+  const lines = failureList.map((e) =>
+    e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text,
+  );
+  return new TwelveError(`bundling process "${process.name}" (${process.entryAsWritten}) failed:`, {
+    exitCode: 1,
+    details: lines,
+    hint: "Fix the source and build again; a missing package needs npm install.",
+  });
+}

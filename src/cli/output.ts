@@ -1,0 +1,95 @@
+import { TwelveError } from "../errors.ts";
+
+export interface OutputOptions {
+  json: boolean;
+  verbose: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Everything twelve prints goes through here. Human lines go to stderr-free stdout; with
+ * --json, stdout carries exactly one JSON document and human progress goes to stderr.
+ * Colour only on a terminal, never with NO_COLOR; CI gets plain lines.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly color: boolean;
+  readonly ci: boolean;
+  private readonly out: NodeJS.WritableStream;
+  private readonly err: NodeJS.WritableStream;
+
+  constructor(options: OutputOptions) {
+    const env = options.env ?? process.env;
+    const stdout = options.stdout ?? process.stdout;
+    this.json = options.json;
+    this.verbose = options.verbose;
+    this.out = stdout;
+    this.err = options.stderr ?? process.stderr;
+    this.ci = Boolean(env.CI) && env.CI !== "false";
+    this.color = !env.NO_COLOR && (Boolean(env.FORCE_COLOR) || Boolean((stdout as { isTTY?: boolean }).isTTY));
+  }
+
+  /** A line for people: stdout normally, stderr under --json so stdout stays parseable. */
+  line(text = ""): void {
+    (this.json ? this.err : this.out).write(`${text}\n`);
+  }
+
+  debug(text: string): void {
+    if (this.verbose) this.err.write(`${this.paint("2", text)}\n`);
+  }
+
+  note(text: string): void {
+    this.line(`${this.paint("33", "note")} ${text}`);
+  }
+
+  /** The command's result under --json. */
+  result(value: unknown): void {
+    if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  error(error: unknown): number {
+    const known = error instanceof TwelveError;
+    const exitCode = known ? error.exitCode : 1;
+    if (this.json) {
+      this.out.write(`${JSON.stringify({ ok: false, error: known ? { message: error.message, details: error.details, hint: error.hint ?? null, exitCode } : { message: String((error as Error)?.message ?? error), details: [], hint: null, exitCode } }, null, 2)}\n`);
+    }
+    const lines = known
+      ? [`${this.paint("31", "error")} ${error.message}`, ...error.details.map((d) => `  ${d}`), ...(error.hint ? [this.paint("2", error.hint)] : [])]
+      : [`${this.paint("31", "twelve crashed (a bug in twelve, please report it):")}`, String((error as Error)?.stack ?? error)];
+    this.err.write(`${lines.join("\n")}\n`);
+    if (known && this.verbose && error.cause) this.err.write(`${String((error.cause as Error)?.stack ?? error.cause)}\n`);
+    return exitCode;
+  }
+
+  bold(text: string): string {
+    return this.paint("1", text);
+  }
+
+  dim(text: string): string {
+    return this.paint("2", text);
+  }
+
+  paint(code: string, text: string): string {
+    return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1_000_000) return `${(bytes / 1000).toFixed(1)} kB`;
+  return `${(bytes / 1_000_000).toFixed(2)} MB`;
+}
+
+/** Left-aligned columns, for tables of processes. */
+export function table(rows: string[][]): string[] {
+  const widths = rows.reduce<number[]>((w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, visibleLength(cell))), []);
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + " ".repeat((widths[i] ?? 0) - visibleLength(cell)))).join("  ").trimEnd());
+}
+
+function visibleLength(text: string): number {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, "").length;
+}

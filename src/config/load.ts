@@ -1,0 +1,110 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import * as esbuild from "esbuild";
+import { TwelveError } from "../errors.ts";
+import { twelveModules } from "../build/bundle.ts";
+import { TWELVE_ROOT } from "../build/twelve-paths.ts";
+import { configError } from "../formation/problems.ts";
+import { validateFormation } from "../formation/validate.ts";
+import type { Formation } from "../formation/types.ts";
+import { adapters } from "../../adapters/index.ts";
+import { findConfig } from "./find.ts";
+
+export interface LoadOptions {
+  cwd: string;
+  config?: string | undefined;
+  target?: string | undefined;
+  stage?: string | undefined;
+}
+
+export interface LoadedConfig {
+  formation: Formation;
+  /** The config file and every local file it imports: `twelve dev` reloads when one changes. */
+  dependencies: string[];
+}
+
+/**
+ * Loads twelve.config.ts: bundles it with esbuild (so TypeScript and local imports work on any
+ * Node), imports the result, validates it for the target and asks the target's adapter for its
+ * own objections. Packages stay external and resolve from the project's node_modules.
+ */
+export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
+  const configFile = findConfig(options.cwd, options.config);
+  const root = path.dirname(configFile);
+  const { code, dependencies } = await bundleConfig(configFile, root);
+  const raw = await importBundled(code, configFile, root);
+  const formation = validateFormation(raw, { configFile, target: options.target, stage: options.stage });
+  const problems = adapters[formation.target].check(formation);
+  if (problems.length) throw configError(configFile, problems);
+  return { formation, dependencies };
+}
+
+async function bundleConfig(configFile: string, root: string): Promise<{ code: string; dependencies: string[] }> {
+  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [configFile],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node22",
+      packages: "external",
+      write: false,
+      metafile: true,
+      outfile: path.join(root, ".twelve", "config.mjs"),
+      logLevel: "silent",
+      plugins: [twelveModules()],
+    });
+  } catch (error) {
+    const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
+    throw new TwelveError(`${path.relative(process.cwd(), configFile) || configFile} does not compile:`, {
+      exitCode: 2,
+      details: errors.map((e) => (e.location ? `line ${e.location.line}:${e.location.column}: ${e.text}` : e.text)),
+      hint: "Fix the syntax error and run the command again.",
+    });
+  }
+  // A key written twice in an object literal silently keeps the last one: in a formation
+  // that loses a whole process, so it is an error here.
+  const duplicates = result.warnings.filter((w) => w.id === "duplicate-object-key");
+  if (duplicates.length) {
+    throw configError(configFile, duplicates.map((w) => ({
+      path: `line ${w.location?.line ?? "?"}`,
+      message: `${w.text}: the later one would silently replace the first (duplicate process names are not allowed)`,
+    })));
+  }
+  const dependencies = Object.keys(result.metafile.inputs)
+    .map((input) => path.resolve(root, input))
+    .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(path.join(TWELVE_ROOT, "src") + path.sep));
+  const output = result.outputFiles[0];
+  if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
+  return { code: output.text, dependencies };
+}
+
+/** Imports the bundled config from a file beside the project, so its packages resolve. */
+async function importBundled(code: string, configFile: string, root: string): Promise<unknown> {
+  const dir = path.join(root, ".twelve");
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `config.${randomUUID()}.mjs`);
+  await fs.writeFile(file, code);
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    if (mod.default === undefined) {
+      throw new TwelveError(`${path.basename(configFile)} has no default export`, {
+        exitCode: 2,
+        hint: 'Write `export default defineConfig({ ... })`, with `import { defineConfig } from "twelve"`.',
+      });
+    }
+    return mod.default;
+  } catch (error) {
+    if (error instanceof TwelveError) throw error;
+    throw new TwelveError(`${path.basename(configFile)} threw while loading: ${(error as Error).message ?? String(error)}`, {
+      exitCode: 2,
+      cause: error,
+      hint: "The config runs when twelve loads it; fix the error it throws.",
+    });
+  } finally {
+    await fs.rm(file, { force: true });
+  }
+}

@@ -1,0 +1,216 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { z } from "zod";
+import { CrontabError, parseCrontab } from "./crontab.ts";
+import { LIMITS, type Range } from "./limits.ts";
+import { LONGEST_SUFFIX, MAX_RESOURCE_NAME, NAME_PATTERN, resourceName } from "./names.ts";
+import { configError, type Problem } from "./problems.ts";
+import { configSchema, type ParsedConfig } from "./schema.ts";
+import { isTimeZone } from "./timezone.ts";
+import { DEFAULTS, TARGETS, type Formation, type Process, type Target } from "./types.ts";
+
+export interface ValidateOptions {
+  configFile: string;
+  /** `--target`, which wins over the config's own `target`. */
+  target?: string | undefined;
+  stage?: string | undefined;
+}
+
+const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
+/** Lambda sets these itself and refuses them in a function's configuration. */
+const AWS_RESERVED_ENV = new Set([
+  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+  "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+  "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+]);
+
+/**
+ * Turns what twelve.config.ts exported into a Formation for one target, or throws one
+ * TwelveError listing every problem (each naming the process and key), exit status 2.
+ */
+export function validateFormation(raw: unknown, options: ValidateOptions): Formation {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw configError(options.configFile, parsed.error.issues.map(describeIssue));
+  const config = parsed.data;
+  const problems: Problem[] = [];
+
+  const target = resolveTarget(config, options.target, problems);
+  const stage = options.stage ?? DEFAULTS.stage;
+  const root = path.dirname(options.configFile);
+  const processes: Process[] = [];
+
+  for (const [name, spec] of Object.entries(config.processes)) {
+    const at = (key: string) => `processes.${name}${key ? `.${key}` : ""}`;
+    checkProcessName(config.app, stage, name, at(""), problems);
+    const entry = path.resolve(root, spec.entry);
+    const entryProblem = checkEntry(entry);
+    if (entryProblem) problems.push({ path: at("entry"), message: `"${spec.entry}" ${entryProblem}` });
+
+    const base = {
+      name,
+      entry,
+      entryAsWritten: spec.entry,
+      memory: spec.memory ?? config.aws?.memory ?? DEFAULTS.memory,
+      timeout: spec.timeout ?? config.aws?.timeout ?? DEFAULTS.timeout,
+      env: { ...config.env, ...spec.env },
+    };
+    if (spec.type === "clock") {
+      const timezone = spec.timezone ?? DEFAULTS.timezone;
+      try {
+        parseCrontab(spec.schedule);
+      } catch (error) {
+        if (!(error instanceof CrontabError)) throw error;
+        problems.push({ path: at("schedule"), message: `${error.message} (in "${spec.schedule}")` });
+      }
+      if (!isTimeZone(timezone)) {
+        problems.push({ path: at("timezone"), message: `expected an IANA time zone such as "Europe/Berlin" or "UTC", got "${timezone}"` });
+      }
+      processes.push({ ...base, type: "clock", concurrency: 1, schedule: spec.schedule, timezone });
+    } else if (spec.type === "worker") {
+      processes.push({
+        ...base,
+        type: "worker",
+        concurrency: spec.concurrency,
+        batchSize: spec.batchSize ?? DEFAULTS.batchSize,
+        maxRetries: spec.maxRetries ?? DEFAULTS.maxRetries,
+      });
+    } else {
+      processes.push({ ...base, type: "web", concurrency: spec.concurrency });
+    }
+  }
+
+  const secrets = config.secrets ?? [];
+  checkVariables(config, secrets, target, problems);
+  if (target) for (const p of processes) checkRanges(p, target, config, problems);
+  if (problems.length > 0 || !target) throw configError(options.configFile, problems);
+
+  return {
+    app: config.app,
+    target,
+    processes,
+    secrets,
+    aws: {
+      region: config.aws?.region,
+      memory: config.aws?.memory ?? DEFAULTS.memory,
+      architecture: config.aws?.architecture ?? DEFAULTS.architecture,
+      timeout: config.aws?.timeout ?? DEFAULTS.timeout,
+    },
+    cloudflare: {
+      compatibilityDate: config.cloudflare?.compatibilityDate ?? DEFAULTS.compatibilityDate,
+      compatibilityFlags: config.cloudflare?.compatibilityFlags ?? [...DEFAULTS.compatibilityFlags],
+      accountId: config.cloudflare?.accountId,
+    },
+    configFile: options.configFile,
+    root,
+  };
+}
+
+function resolveTarget(config: ParsedConfig, flag: string | undefined, problems: Problem[]): Target | undefined {
+  if (flag !== undefined) {
+    if ((TARGETS as readonly string[]).includes(flag)) return flag as Target;
+    problems.push({ path: "--target", message: `expected "aws" or "cloudflare", got "${flag}"` });
+    return undefined;
+  }
+  if (config.target) return config.target;
+  problems.push({ path: "target", message: 'no target: set target: "aws" or "cloudflare" in the config, or pass --target' });
+  return undefined;
+}
+
+function checkProcessName(app: string, stage: string, name: string, at: string, problems: Problem[]): void {
+  if (!NAME_PATTERN.test(name)) {
+    problems.push({ path: at, message: `process name "${name}" must be lower-case letters, digits and single hyphens, starting with a letter` });
+    return;
+  }
+  if (name.endsWith("-dlq")) {
+    problems.push({ path: at, message: `process name "${name}" ends in "-dlq", which twelve uses for dead-letter queues: rename it` });
+  }
+  const longest = resourceName(app, stage, name) + LONGEST_SUFFIX;
+  if (longest.length > MAX_RESOURCE_NAME) {
+    problems.push({
+      path: at,
+      message: `resource names such as "${longest}" would be ${longest.length} characters, over the platforms' limit of ${MAX_RESOURCE_NAME}: shorten the app name, the stage or the process name`,
+    });
+  }
+}
+
+function checkEntry(file: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return `does not exist (looked for ${file})`;
+  }
+  if (!stat.isFile()) return `is not a file (${file})`;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    return `cannot be read (${file}): check its permissions`;
+  }
+  if (!SOURCE_EXTENSIONS.includes(path.extname(file))) {
+    return `is not a JavaScript or TypeScript file (expected one of ${SOURCE_EXTENSIONS.join(" ")})`;
+  }
+  return undefined;
+}
+
+function checkVariables(config: ParsedConfig, secrets: string[], target: Target | undefined, problems: Problem[]): void {
+  const seen = new Set<string>();
+  secrets.forEach((name, i) => {
+    if (seen.has(name)) problems.push({ path: `secrets[${i}]`, message: `"${name}" is listed twice` });
+    seen.add(name);
+    if (config.env && name in config.env) problems.push({ path: `secrets[${i}]`, message: `"${name}" is also a plain variable in env: keep it in one place` });
+  });
+  const scopes: [string, Record<string, string> | undefined][] = [
+    ["env", config.env],
+    ...Object.entries(config.processes).map(([n, p]): [string, Record<string, string> | undefined] => [`processes.${n}.env`, p.env]),
+  ];
+  for (const [at, vars] of scopes) {
+    for (const key of Object.keys(vars ?? {})) {
+      if (key.startsWith("TWELVE_")) problems.push({ path: `${at}.${key}`, message: "names starting with TWELVE_ are twelve's own: rename it" });
+      if (target === "aws" && AWS_RESERVED_ENV.has(key)) problems.push({ path: `${at}.${key}`, message: "is reserved by AWS Lambda and set by it: rename it" });
+      if (at !== "env" && secrets.includes(key)) problems.push({ path: `${at}.${key}`, message: "is also a secret: keep it in one place" });
+    }
+  }
+}
+
+function checkRanges(p: Process, target: Target, config: ParsedConfig, problems: Problem[]): void {
+  const limits = LIMITS[target];
+  const at = (key: string) => `processes.${p.name}.${key}`;
+  const inRange = (key: string, value: number, range: Range | undefined) => {
+    if (range && (value < range.min || value > range.max)) {
+      problems.push({ path: at(key), message: `expected ${range.min}..${range.max} on ${target} (${range.setting}), got ${value}` });
+    }
+  };
+  if (p.type === "web") inRange("concurrency", p.concurrency, limits.webConcurrency);
+  if (p.type === "worker") {
+    inRange("concurrency", p.concurrency, limits.workerConcurrency);
+    inRange("batchSize", p.batchSize, limits.batchSize);
+    inRange("maxRetries", p.maxRetries, limits.maxRetries);
+  }
+  const own = config.processes[p.name];
+  // Values that came from the aws section are named there, so the message points at the right line.
+  inRange(own?.memory !== undefined ? "memory" : "memory (from aws.memory)", p.memory, limits.memory);
+  inRange(own?.timeout !== undefined ? "timeout" : "timeout (from aws.timeout)", p.timeout, limits.timeout);
+}
+
+/** A zod issue in the words a user needs: the key path and what was expected, given what was found. */
+function describeIssue(issue: z.core.$ZodIssue): Problem {
+  const where = issue.path.length ? issue.path.map(String).join(".") : "(config)";
+  const got = "input" in issue && issue.input !== undefined ? `, got ${show(issue.input)}` : "";
+  if (issue.code === "unrecognized_keys") {
+    return { path: where, message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}: check the spelling` };
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return { path: where, message: `is required (expected ${issue.expected})` };
+  }
+  if (issue.code === "invalid_type") return { path: where, message: `expected ${issue.expected}${got}` };
+  if (issue.code === "invalid_union" || issue.code === "invalid_value") return { path: where, message: `${issue.message}${issue.message.includes(", got") ? "" : got}` };
+  return { path: where, message: `${issue.message}${got}` };
+}
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  return Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : typeof value;
+}

@@ -1,0 +1,76 @@
+/**
+ * The Workers module shape, which is twelve's portable process API on every platform.
+ * These mirror @cloudflare/workers-types closely enough that code written against one
+ * type-checks against the other.
+ */
+
+/** Variables and secrets of the formation, by name. */
+export type Env = Record<string, string | undefined> & Record<string, unknown>;
+
+export interface ExecutionContext {
+  /** Keeps the invocation alive until the promise settles (on Lambda: awaited before returning). */
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+}
+
+export interface RetryOptions {
+  delaySeconds?: number;
+}
+
+export interface Message<Body = unknown> {
+  readonly id: string;
+  readonly body: Body;
+  /** 1 on first delivery. */
+  readonly attempts: number;
+  readonly timestamp: Date;
+  ack(): void;
+  retry(options?: RetryOptions): void;
+}
+
+export interface MessageBatch<Body = unknown> {
+  readonly queue: string;
+  readonly messages: readonly Message<Body>[];
+  ackAll(): void;
+  retryAll(options?: RetryOptions): void;
+}
+
+export interface ScheduledController {
+  /** The crontab line as written in twelve.config.ts. */
+  readonly cron: string;
+  /** Milliseconds since the epoch of the time this run was scheduled for. */
+  readonly scheduledTime: number;
+  noRetry(): void;
+}
+
+export interface WebModule<E = Env> {
+  fetch(request: Request, env: E, ctx: ExecutionContext): Response | Promise<Response>;
+}
+
+export interface WorkerModule<Body = unknown, E = Env> {
+  queue(batch: MessageBatch<Body>, env: E, ctx: ExecutionContext): void | Promise<void>;
+}
+
+export interface ClockModule<E = Env> {
+  scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): void | Promise<void>;
+}
+
+export interface SendOptions {
+  /** Seconds before the message may be delivered (AWS: 0..900, Cloudflare: 0..43200). */
+  delaySeconds?: number;
+}
+
+/** What a process's bundle knows about its formation, injected at build time. */
+export interface ProcessMeta {
+  app: string;
+  process: string;
+  type: "web" | "worker" | "clock";
+  /** Source entry as written, for messages. */
+  entry: string;
+  /** Every worker process of the formation. */
+  workers: string[];
+  /** Names of plain variables and secrets that make up `env`. */
+  envKeys: string[];
+  /** Clocks only. */
+  schedule?: string;
+  timezone?: string;
+}

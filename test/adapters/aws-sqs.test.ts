@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSqsClient, sqsFromEnvironment } from "../../adapters/aws/runtime/sqs.ts";
+import type { SqsClient } from "../../adapters/aws/runtime/sqs.ts";
+import { awsTestEnv, startMoto } from "../support/moto.ts";
+import type { MotoServer } from "../support/moto.ts";
+
+describe("sqsFromEnvironment", () => {
+  const full = awsTestEnv("http://127.0.0.1:1");
+
+  it("names the missing variable", () => {
+    expect(() => sqsFromEnvironment({ ...full, AWS_REGION: undefined })).toThrow(/AWS_REGION/);
+    expect(() => sqsFromEnvironment({ ...full, AWS_ACCESS_KEY_ID: "" })).toThrow(/AWS_ACCESS_KEY_ID/);
+    expect(() => sqsFromEnvironment({ ...full, AWS_SECRET_ACCESS_KEY: undefined })).toThrow(/AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it("picks the endpoint: service-specific, then generic, then the regional default", () => {
+    expect(sqsFromEnvironment({ ...full, AWS_ENDPOINT_URL_SQS: "http://127.0.0.1:2" }).endpoint).toBe("http://127.0.0.1:2/");
+    expect(sqsFromEnvironment(full).endpoint).toBe("http://127.0.0.1:1/");
+    const { AWS_ENDPOINT_URL: _, AWS_REGION: __, ...rest } = full;
+    expect(sqsFromEnvironment({ ...rest, AWS_DEFAULT_REGION: "eu-central-1" }).endpoint).toBe(
+      "https://sqs.eu-central-1.amazonaws.com/",
+    );
+  });
+});
+
+describe("SQS client against moto", () => {
+  let moto: MotoServer;
+  let sqs: SqsClient;
+  let queueUrl: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    sqs = sqsFromEnvironment(awsTestEnv(moto.endpoint));
+    queueUrl = (await sqs.createQueue("twelve-test")).queueUrl;
+  }, 60_000);
+
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it("round-trips a unicode JSON body byte-for-byte with its attribute", async () => {
+    const body = JSON.stringify({
+      greeting: "héllo wörld — 你好 — 🚀👩🏽‍💻",
+      nested: { list: [1, 2.5, null, true, { deep: "\"quoted\" \\ back\\slash\ttab\nnewline" }], empty: {} },
+      rtl: "مرحبا",
+    });
+    const sent = await sqs.sendMessage(queueUrl, body, { attributes: { kind: "job", trace: "ü-123" } });
+    expect(sent.messageId).toMatch(/\S/);
+
+    const [msg] = await sqs.receiveMessages(queueUrl, { waitTimeSeconds: 1 });
+    expect(msg).toBeDefined();
+    expect(msg!.messageId).toBe(sent.messageId);
+    expect(Buffer.from(msg!.body, "utf8").equals(Buffer.from(body, "utf8"))).toBe(true);
+    expect(msg!.attributes).toEqual({ kind: "job", trace: "ü-123" });
+    await sqs.deleteMessage(queueUrl, msg!.receiptHandle);
+  });
+
+  it("passes delaySeconds: the message is invisible until the delay passes", async () => {
+    const { queueUrl: q } = await sqs.createQueue("twelve-delay");
+    await sqs.sendMessage(q, "later", { delaySeconds: 1 });
+    expect(await sqs.receiveMessages(q)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1100));
+    const [msg] = await sqs.receiveMessages(q, { waitTimeSeconds: 2 });
+    expect(msg?.body).toBe("later");
+  });
+
+  it("changeMessageVisibilityBatch makes a received message visible again, in chunks of 10", async () => {
+    const { queueUrl: q } = await sqs.createQueue("twelve-visibility");
+    await sqs.sendMessage(q, "retry me");
+    const [msg] = await sqs.receiveMessages(q, { visibilityTimeout: 300 });
+    expect(msg).toBeDefined();
+    expect(await sqs.receiveMessages(q)).toEqual([]);
+
+    // Count requests by wrapping fetch: 12 entries must be two calls. The
+    // other 11 entries repeat the same handle, which SQS accepts.
+    let calls = 0;
+    const counting = createSqsClient({
+      ...clientOptions(moto.endpoint),
+      fetch: (input, init) => {
+        calls++;
+        return fetch(input, init);
+      },
+    });
+    const entries = Array.from({ length: 12 }, (_, i) => ({
+      id: `e${i}`,
+      receiptHandle: msg!.receiptHandle,
+      visibilityTimeout: 0,
+    }));
+    await counting.changeMessageVisibilityBatch(q, entries);
+    expect(calls).toBe(2);
+
+    const [again] = await sqs.receiveMessages(q);
+    expect(again?.body).toBe("retry me");
+  });
+
+  it("reports failed batch entries as an Error", async () => {
+    await expect(
+      sqs.changeMessageVisibilityBatch(queueUrl, [{ id: "bad", receiptHandle: "not-a-handle", visibilityTimeout: 0 }]),
+    ).rejects.toThrow(/bad: ReceiptHandleIsInvalid/);
+  });
+
+  it("names the queue and the AWS error type for a bad queue URL", async () => {
+    const bad = `${moto.endpoint}/123456789012/no-such-queue`;
+    const err = await sqs.sendMessage(bad, "x").then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.message).toContain(bad);
+    expect(err!.message).toMatch(/QueueDoesNotExist/);
+    expect(err!.message).not.toMatch(/#/);
+  });
+});
+
+function clientOptions(endpoint: string): Parameters<typeof createSqsClient>[0] {
+  const env = awsTestEnv(endpoint);
+  return {
+    region: env.AWS_REGION,
+    endpoint,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+  };
+}
