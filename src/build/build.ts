@@ -36,12 +36,14 @@ export async function buildFormation(formation: Formation, options: BuildOptions
   const problems = adapter.check(formation);
   if (problems.length) throw configError(formation.configFile, problems);
 
+  const outDir = buildDir(formation);
   const bundles = await Promise.all(
-    formation.processes.map((process) => bundleProcess({ formation, process, ...adapter.bundleOptions(process) })),
+    formation.processes.map((process) =>
+      bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }),
+    ),
   );
   const sends = checkSends(formation, bundles);
 
-  const outDir = buildDir(formation);
   await fs.rm(outDir, { recursive: true, force: true });
   await fs.mkdir(outDir, { recursive: true });
 

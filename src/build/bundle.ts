@@ -14,6 +14,8 @@ export interface BundleRequest {
   exportAs: "handler" | "default";
   /** File name of the bundle (index.mjs, index.js). */
   fileName: string;
+  /** The folder the bundle will be written to: source map paths are relative to it. */
+  outDir: string;
   options: esbuild.BuildOptions;
 }
 
@@ -53,7 +55,7 @@ export async function bundleProcess(request: BundleRequest): Promise<Bundle> {
       : `export default ${request.wrapper.factory}(userModule, ${meta});`,
   ].join("\n");
 
-  const outfile = path.join(formation.root, ".twelve", request.fileName);
+  const outfile = path.join(request.outDir, request.fileName);
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({

@@ -6,7 +6,7 @@ import * as esbuild from "esbuild";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
 import { TWELVE_ROOT } from "../build/twelve-paths.ts";
-import { configError } from "../formation/problems.ts";
+import { configError, type Problem } from "../formation/problems.ts";
 import { validateFormation } from "../formation/validate.ts";
 import type { Formation } from "../formation/types.ts";
 import { adapters } from "../../adapters/index.ts";
@@ -68,18 +68,24 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
   // A key written twice in an object literal silently keeps the last one: in a formation
   // that loses a whole process, so it is an error here.
   const duplicates = result.warnings.filter((w) => w.id === "duplicate-object-key");
-  if (duplicates.length) {
-    throw configError(configFile, duplicates.map((w) => ({
-      path: `line ${w.location?.line ?? "?"}`,
-      message: `${w.text}: the later one would silently replace the first (duplicate process names are not allowed)`,
-    })));
-  }
+  if (duplicates.length) throw configError(configFile, duplicates.map(duplicateKeyProblem));
   const dependencies = Object.keys(result.metafile.inputs)
     .map((input) => path.resolve(root, input))
     .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(path.join(TWELVE_ROOT, "src") + path.sep));
   const output = result.outputFiles[0];
   if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
   return { code: output.text, dependencies };
+}
+
+/** A key written twice: a whole process when its value starts with `{ type:`, else one setting. */
+function duplicateKeyProblem(warning: esbuild.Message): Problem {
+  const key = /Duplicate key "([^"]+)"/.exec(warning.text)?.[1] ?? "?";
+  const line = warning.location?.line ?? 0;
+  const after = warning.location ? warning.location.lineText.slice(warning.location.column + warning.location.length) : "";
+  if (/^\s*"?\s*:\s*\{\s*type\s*:/.test(after)) {
+    return { path: `processes.${key}`, message: `process "${key}" is defined twice (line ${line}); process names must be unique, and the first would be silently lost` };
+  }
+  return { path: `line ${line}`, message: `"${key}" is written twice in one object; JavaScript keeps only the last, so the first would be silently lost` };
 }
 
 /** Imports the bundled config from a file beside the project, so its packages resolve. */

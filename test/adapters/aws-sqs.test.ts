@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqsClient, sqsFromEnvironment } from "../../adapters/aws/runtime/sqs.ts";
 import type { SqsClient } from "../../adapters/aws/runtime/sqs.ts";
 import { awsTestEnv, startMoto } from "../support/moto.ts";
+import { testSqs } from "../support/sqs.ts";
 import type { MotoServer } from "../support/moto.ts";
 
 describe("sqsFromEnvironment", () => {
@@ -26,12 +27,14 @@ describe("sqsFromEnvironment", () => {
 describe("SQS client against moto", () => {
   let moto: MotoServer;
   let sqs: SqsClient;
+  let admin: ReturnType<typeof testSqs>;
   let queueUrl: string;
 
   beforeAll(async () => {
     moto = await startMoto();
     sqs = sqsFromEnvironment(awsTestEnv(moto.endpoint));
-    queueUrl = (await sqs.createQueue("twelve-test")).queueUrl;
+    admin = testSqs(clientOptions(moto.endpoint));
+    queueUrl = await admin.createQueue("twelve-test");
   }, 60_000);
 
   afterAll(async () => {
@@ -47,29 +50,29 @@ describe("SQS client against moto", () => {
     const sent = await sqs.sendMessage(queueUrl, body, { attributes: { kind: "job", trace: "ü-123" } });
     expect(sent.messageId).toMatch(/\S/);
 
-    const [msg] = await sqs.receiveMessages(queueUrl, { waitTimeSeconds: 1 });
+    const [msg] = await admin.receive(queueUrl, { waitSeconds: 1 });
     expect(msg).toBeDefined();
     expect(msg!.messageId).toBe(sent.messageId);
     expect(Buffer.from(msg!.body, "utf8").equals(Buffer.from(body, "utf8"))).toBe(true);
-    expect(msg!.attributes).toEqual({ kind: "job", trace: "ü-123" });
-    await sqs.deleteMessage(queueUrl, msg!.receiptHandle);
+    expect(msg!.messageAttributes).toEqual({ kind: { stringValue: "job", dataType: "String" }, trace: { stringValue: "ü-123", dataType: "String" } });
+    await admin.delete(queueUrl, msg!.receiptHandle);
   });
 
   it("passes delaySeconds: the message is invisible until the delay passes", async () => {
-    const { queueUrl: q } = await sqs.createQueue("twelve-delay");
+    const q = await admin.createQueue("twelve-delay");
     await sqs.sendMessage(q, "later", { delaySeconds: 1 });
-    expect(await sqs.receiveMessages(q)).toEqual([]);
+    expect(await admin.receive(q)).toEqual([]);
     await new Promise((r) => setTimeout(r, 1100));
-    const [msg] = await sqs.receiveMessages(q, { waitTimeSeconds: 2 });
+    const [msg] = await admin.receive(q, { waitSeconds: 2 });
     expect(msg?.body).toBe("later");
   });
 
   it("changeMessageVisibilityBatch makes a received message visible again, in chunks of 10", async () => {
-    const { queueUrl: q } = await sqs.createQueue("twelve-visibility");
+    const q = await admin.createQueue("twelve-visibility");
     await sqs.sendMessage(q, "retry me");
-    const [msg] = await sqs.receiveMessages(q, { visibilityTimeout: 300 });
+    const [msg] = await admin.receive(q, { visibilityTimeout: 300 });
     expect(msg).toBeDefined();
-    expect(await sqs.receiveMessages(q)).toEqual([]);
+    expect(await admin.receive(q)).toEqual([]);
 
     // Count requests by wrapping fetch: 12 entries must be two calls. The
     // other 11 entries repeat the same handle, which SQS accepts.
@@ -89,7 +92,7 @@ describe("SQS client against moto", () => {
     await counting.changeMessageVisibilityBatch(q, entries);
     expect(calls).toBe(2);
 
-    const [again] = await sqs.receiveMessages(q);
+    const [again] = await admin.receive(q);
     expect(again?.body).toBe("retry me");
   });
 

@@ -25,28 +25,14 @@ export interface SqsVisibilityEntry {
   visibilityTimeout: number;
 }
 
-export interface SqsReceiveOptions {
-  maxMessages?: number;
-  waitTimeSeconds?: number;
-  visibilityTimeout?: number;
-}
-
-export interface SqsMessage {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  /** String message attributes only; other data types are skipped. */
-  attributes: Record<string, string>;
-}
-
 export interface SqsClient {
   readonly endpoint: string;
   sendMessage(queueUrl: string, body: string, opts?: SqsSendOptions): Promise<{ messageId: string }>;
   changeMessageVisibilityBatch(queueUrl: string, entries: SqsVisibilityEntry[]): Promise<void>;
-  createQueue(name: string, attributes?: Record<string, string>): Promise<{ queueUrl: string }>;
-  receiveMessages(queueUrl: string, opts?: SqsReceiveOptions): Promise<SqsMessage[]>;
-  deleteMessage(queueUrl: string, receiptHandle: string): Promise<void>;
 }
+
+/** One signed SQS JSON-protocol call; `queue` only names the queue in error messages. */
+export type SqsCall = (action: string, input: Record<string, unknown>, queue: string) => Promise<Record<string, unknown>>;
 
 // SQS rejects batches larger than this.
 const BATCH_MAX = 10;
@@ -73,12 +59,15 @@ export function sqsFromEnvironment(env: Record<string, string | undefined>): Sqs
   });
 }
 
-export function createSqsClient(options: SqsClientOptions): SqsClient {
+export function sqsEndpoint(options: SqsClientOptions): string {
   // JSON-protocol calls always POST to the service root, whatever the queue.
-  const endpoint = new URL("/", options.endpoint ?? defaultSqsEndpoint(options.region)).toString();
-  const doFetch = options.fetch ?? fetch;
+  return new URL("/", options.endpoint ?? defaultSqsEndpoint(options.region)).toString();
+}
 
-  async function call(action: string, input: Record<string, unknown>, queue: string): Promise<Record<string, unknown>> {
+export function sqsCaller(options: SqsClientOptions): SqsCall {
+  const endpoint = sqsEndpoint(options);
+  const doFetch = options.fetch ?? fetch;
+  return async function call(action, input, queue) {
     const body = JSON.stringify(input);
     const signed = await signRequest({
       method: "POST",
@@ -101,10 +90,13 @@ export function createSqsClient(options: SqsClientOptions): SqsClient {
     const text = await res.text();
     if (!res.ok) throw new Error(`SQS ${action} on ${queue} failed: ${describeError(res.status, text)}`);
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  }
+  };
+}
 
+export function createSqsClient(options: SqsClientOptions): SqsClient {
+  const call = sqsCaller(options);
   return {
-    endpoint,
+    endpoint: sqsEndpoint(options),
 
     async sendMessage(queueUrl, body, opts = {}) {
       const input: Record<string, unknown> = { QueueUrl: queueUrl, MessageBody: body };
@@ -139,47 +131,7 @@ export function createSqsClient(options: SqsClientOptions): SqsClient {
         throw new Error(`SQS ChangeMessageVisibilityBatch on ${queueUrl}: ${failures.length} entries failed: ${failures.join("; ")}`);
       }
     },
-
-    async createQueue(name, attributes) {
-      const input: Record<string, unknown> = { QueueName: name };
-      if (attributes) input["Attributes"] = attributes;
-      const out = await call("CreateQueue", input, name);
-      return { queueUrl: String(out["QueueUrl"]) };
-    },
-
-    async receiveMessages(queueUrl, opts = {}) {
-      const input: Record<string, unknown> = {
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: opts.maxMessages ?? 1,
-        MessageAttributeNames: ["All"],
-      };
-      if (opts.waitTimeSeconds !== undefined) input["WaitTimeSeconds"] = opts.waitTimeSeconds;
-      if (opts.visibilityTimeout !== undefined) input["VisibilityTimeout"] = opts.visibilityTimeout;
-      const out = await call("ReceiveMessage", input, queueUrl);
-      const messages = (out["Messages"] as RawMessage[] | undefined) ?? [];
-      return messages.map((m) => ({
-        messageId: m.MessageId,
-        receiptHandle: m.ReceiptHandle,
-        body: m.Body,
-        attributes: Object.fromEntries(
-          Object.entries(m.MessageAttributes ?? {})
-            .filter(([, a]) => a.StringValue !== undefined)
-            .map(([k, a]) => [k, a.StringValue as string]),
-        ),
-      }));
-    },
-
-    async deleteMessage(queueUrl, receiptHandle) {
-      await call("DeleteMessage", { QueueUrl: queueUrl, ReceiptHandle: receiptHandle }, queueUrl);
-    },
   };
-}
-
-interface RawMessage {
-  MessageId: string;
-  ReceiptHandle: string;
-  Body: string;
-  MessageAttributes?: Record<string, { DataType: string; StringValue?: string }>;
 }
 
 function describeError(status: number, text: string): string {

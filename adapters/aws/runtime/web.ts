@@ -35,13 +35,21 @@ export function toRequest(event: HttpEventV2): Request {
   // Payload 2.0 moves cookies out of the headers into their own array.
   if (event.cookies?.length) headers.set("cookie", event.cookies.join("; "));
 
-  const host = headers.get("host") ?? event.requestContext.domainName ?? "localhost";
-  const scheme = headers.get("x-forwarded-proto") ?? "https";
   const query = event.rawQueryString ? `?${event.rawQueryString}` : "";
   const method = event.requestContext.http.method;
   const hasBody = method !== "GET" && method !== "HEAD" && event.body !== undefined;
   const body = hasBody ? Buffer.from(event.body as string, event.isBase64Encoded ? "base64" : "utf8") : undefined;
-  return new Request(`${scheme}://${host}${event.rawPath}${query}`, { method, headers, body });
+  return new Request(`${origin(headers, event)}${event.rawPath || "/"}${query}`, { method, headers, body });
+}
+
+/** The request's origin, from Host (always sent by clients) or the domain AWS saw. */
+function origin(headers: Headers, event: HttpEventV2): string {
+  const scheme = headers.get("x-forwarded-proto") === "http" ? "http" : "https";
+  for (const host of [headers.get("host"), event.requestContext.domainName]) {
+    if (host && URL.canParse(`${scheme}://${host}`)) return `${scheme}://${host}`;
+  }
+  // Only hand-made events lack both; a placeholder host keeps the path and query usable.
+  return "https://localhost";
 }
 
 export async function toResult(response: Response): Promise<HttpResultV2> {

@@ -1,0 +1,33 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { REPO } from "./cli.ts";
+
+/**
+ * A throwaway app directory with the given files. Its node_modules links to the repository's,
+ * so `hono` resolves as it would after `npm install`.
+ */
+export function makeProject(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-test-"));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/** Copies a fixture app from test/fixtures into a fresh project directory. */
+export function copyFixture(name: string): string {
+  const from = path.join(REPO, "test", "fixtures", name);
+  const files: Record<string, string> = {};
+  for (const file of fs.readdirSync(from, { recursive: true, withFileTypes: false }) as string[]) {
+    const full = path.join(from, file);
+    if (fs.statSync(full).isFile()) files[file] = fs.readFileSync(full, "utf8");
+  }
+  return makeProject(files);
+}
+
+export function removeProject(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
