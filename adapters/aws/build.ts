@@ -49,7 +49,7 @@ export const awsAdapter: Adapter = {
 
   async package({ formation, process, bundle, outDir }: PackageInput): Promise<PackagedProcess> {
     const dir = process.name;
-    const zip = deterministicZip([
+    const zip = await deterministicZip([
       { name: "index.mjs", data: bundle.code },
       { name: "index.mjs.map", data: bundle.map },
     ]);

@@ -9,9 +9,9 @@ export interface OutputOptions {
 }
 
 /**
- * Everything twelve prints goes through here. Human lines go to stderr-free stdout; with
- * --json, stdout carries exactly one JSON document and human progress goes to stderr.
- * Colour only on a terminal, never with NO_COLOR; CI gets plain lines.
+ * Everything twelve prints goes through here. Human lines go to stdout; with --json, stdout
+ * carries exactly one JSON document and the human lines go to stderr. Colour only on a
+ * terminal (or FORCE_COLOR), never with NO_COLOR; CI gets plain lines.
  */
 export class Output {
   readonly json: boolean;

@@ -27,24 +27,24 @@ const dir = mkdtempSync(join(tmpdir(), "twelve-zip-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("deterministicZip", () => {
-  it("is byte-identical regardless of input order", () => {
-    const a = deterministicZip(files);
-    const b = deterministicZip([...files].reverse());
+  it("is byte-identical regardless of input order", async () => {
+    const a = await deterministicZip(files);
+    const b = await deterministicZip([...files].reverse());
     expect(Buffer.compare(a, b)).toBe(0);
     expect(zipSha256Base64(a)).toBe(zipSha256Base64(b));
   });
 
-  it("rejects duplicate names", () => {
-    expect(() => deterministicZip([files[0]!, files[0]!])).toThrow(/duplicate/);
+  it("rejects duplicate names", async () => {
+    await expect(deterministicZip([files[0]!, files[0]!])).rejects.toThrow(/duplicate/);
   });
 
-  it("produces an empty but valid archive for no files", () => {
-    expect(deterministicZip([]).length).toBe(22);
+  it("produces an empty but valid archive for no files", async () => {
+    expect((await deterministicZip([])).length).toBe(22);
   });
 
-  it.runIf(which("python3"))("opens with python zipfile: contents, names, mode, timestamp", () => {
+  it.runIf(which("python3"))("opens with python zipfile: contents, names, mode, timestamp", async () => {
     const path = join(dir, "a.zip");
-    writeFileSync(path, deterministicZip(files));
+    writeFileSync(path, await deterministicZip(files));
     const script = [
       "import sys, zipfile, json, base64",
       "z = zipfile.ZipFile(sys.argv[1])",
@@ -72,18 +72,18 @@ describe("deterministicZip", () => {
     expect(methods["blob.bin"]).toBe(0);
   });
 
-  it.runIf(which("unzip"))("passes unzip -t", () => {
+  it.runIf(which("unzip"))("passes unzip -t", async () => {
     const path = join(dir, "b.zip");
-    writeFileSync(path, deterministicZip(files));
+    writeFileSync(path, await deterministicZip(files));
     const out = execFileSync("unzip", ["-t", path], { encoding: "utf8" });
     expect(out).toMatch(/No errors detected/);
   });
 
-  it("a changed byte changes the hash", () => {
-    const base = zipSha256Base64(deterministicZip(files));
+  it("a changed byte changes the hash", async () => {
+    const base = zipSha256Base64(await deterministicZip(files));
     const data = Uint8Array.from(files[0]!.data);
     data[10] = data[10]! ^ 1;
-    const changed = zipSha256Base64(deterministicZip([{ ...files[0]!, data }, ...files.slice(1)]));
+    const changed = zipSha256Base64(await deterministicZip([{ ...files[0]!, data }, ...files.slice(1)]));
     expect(changed).not.toBe(base);
     expect(base).toMatch(/^[A-Za-z0-9+/]{43}=$/);
   });

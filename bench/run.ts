@@ -1,0 +1,22 @@
+// npm run bench [-- NAME...]: every benchmark with its comparison in the same run.
+// Uses hyperfine from Debian's packages (installed here if missing, and said so).
+import { benchBuild } from "./build.ts";
+import { ensureDebianTool } from "./tools.ts";
+
+const BENCHES: Record<string, (options: { hyperfine: boolean; runs: number }) => Promise<void>> = {
+  build: benchBuild,
+};
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const unknown = requested.filter((name) => !(name in BENCHES));
+if (unknown.length) {
+  console.error(`unknown bench ${unknown.join(", ")}; known: ${Object.keys(BENCHES).join(", ")}`);
+  process.exit(2);
+}
+const runs = Number(process.env.BENCH_RUNS ?? 10);
+const hyperfine = ensureDebianTool("hyperfine");
+console.log(`node ${process.versions.node}, ${(await import("node:os")).cpus().length} cores, ${runs} runs per command`);
+for (const name of requested.length ? requested : Object.keys(BENCHES)) {
+  console.log(`\n# ${name}`);
+  await BENCHES[name]!({ hyperfine, runs });
+}
