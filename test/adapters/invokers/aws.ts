@@ -11,7 +11,10 @@ import { startReportServer } from "../../support/report-server.ts";
 import { pumpQueue, testSqs } from "../../support/sqs.ts";
 import type { Invoker } from "./types.ts";
 
-export const FIXTURES = path.resolve(import.meta.dirname, "../../../../shared/fixtures/aws-events");
+// The real AWS payloads: the project's shared/ copy when it sits beside the repository, else
+// the one vendored in test/fixtures (same files, see its README).
+const SHARED = path.resolve(import.meta.dirname, "../../../../shared/fixtures/aws-events");
+export const FIXTURES = fs.existsSync(SHARED) ? SHARED : path.resolve(import.meta.dirname, "../../fixtures/aws-events");
 export const readFixture = <T>(name: string): T => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), "utf8")) as T;
 
 type Handler<E, R> = (event: E, context?: unknown) => Promise<R>;
