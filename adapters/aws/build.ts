@@ -17,6 +17,8 @@ const REQUIRE_SHIM = 'import{createRequire as __twelveRequire}from"node:module";
 
 export const awsAdapter: Adapter = {
   target: "aws",
+  // miniflare and the dev hosts load only for twelve dev, never for a build.
+  dev: async () => (await import("./dev.ts")).awsDevEngine(),
 
   check(formation: Formation): Problem[] {
     const problems: Problem[] = [];

@@ -12,6 +12,8 @@ const WRAPPERS = {
 
 export const cloudflareAdapter: Adapter = {
   target: "cloudflare",
+  // miniflare and the dev hosts load only for twelve dev, never for a build.
+  dev: async () => (await import("./dev.ts")).cloudflareDevEngine(),
 
   check(_formation: Formation): Problem[] {
     // Every valid crontab and time zone can be held: see schedule.ts and runtime/clock-gate.ts.

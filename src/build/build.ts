@@ -20,6 +20,8 @@ export interface BuildResult {
   /** .twelve/build/<target> */
   outDir: string;
   manifestPath: string;
+  /** The project's own source files in each process's bundle, by process: what to watch. */
+  sources: Record<string, string[]>;
 }
 
 export function buildDir(formation: Formation): string {
@@ -80,7 +82,8 @@ export async function buildFormation(formation: Formation, options: BuildOptions
   };
   const manifestPath = path.join(outDir, "manifest.json");
   await writeArtifact(outDir, "manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
-  return { manifest, outDir, manifestPath };
+  const sources = Object.fromEntries(formation.processes.map((p, i) => [p.name, (bundles[i] as Bundle).sources]));
+  return { manifest, outDir, manifestPath, sources };
 }
 
 function describeProcess(formation: Formation, process: Process): Omit<ManifestProcess, "sends" | "artifacts" | "platform"> {

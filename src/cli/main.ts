@@ -1,14 +1,16 @@
 import { TWELVE_VERSION } from "../build/version.ts";
 import { usageError } from "../errors.ts";
 import { build } from "./build.ts";
+import { dev } from "./dev.ts";
+import { run } from "./run.ts";
 import type { Command } from "./command.ts";
 import { init } from "./init.ts";
 import { Output } from "./output.ts";
 
-const COMMANDS: Command[] = [init, build];
+const COMMANDS: Command[] = [init, build, dev, run];
 
 /** Commands of the contract that this version does not have yet: said plainly, never faked. */
-const NOT_YET = ["dev", "plan", "deploy", "scale", "ps", "run", "logs", "destroy"];
+const NOT_YET = ["plan", "deploy", "scale", "ps", "logs", "destroy"];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

@@ -6,6 +6,12 @@ interface QueueProducer {
   send(body: unknown, options?: { delaySeconds?: number; contentType?: string }): Promise<void>;
 }
 
+/**
+ * Under `twelve dev` this Fetcher takes every message into its durable broker. (Duck-typing the
+ * producer would not do: a Fetcher answers any property, `send` included, as an RPC stub.)
+ */
+export const DEV_BROKER_BINDING = "TWELVE_DEV_BROKER";
+
 /** Cloudflare Queues take messages up to 128 KB. */
 const MAX_BODY_BYTES = 128 * 1000;
 
@@ -21,14 +27,19 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
     async send(worker, body, options) {
       const binding = queueBinding(worker);
       const producer = current[binding] as QueueProducer | undefined;
-      if (!producer || typeof producer.send !== "function") {
-        throw new Error(`send("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
-      }
+      const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
       const text = JSON.stringify(body);
       if (text.length > MAX_BODY_BYTES / 4 && new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
         throw new Error(`send("${worker}"): the body is over ${MAX_BODY_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
       }
-      await producer.send(body, { contentType: "json", ...(options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {}) });
+      if (devBroker) {
+        const response = await devBroker.fetch("http://twelve-dev/send", { method: "POST", body: JSON.stringify({ worker, body, delaySeconds: options.delaySeconds }) });
+        if (!response.ok) throw new Error(`send("${worker}"): ${await response.text()}`);
+      } else if (producer && typeof producer.send === "function") {
+        await producer.send(body, { contentType: "json", ...(options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {}) });
+      } else {
+        throw new Error(`send("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
+      }
     },
   });
   return (env) => {

@@ -1,0 +1,32 @@
+import path from "node:path";
+import { startDev } from "../dev/supervisor.ts";
+import { usageError } from "../errors.ts";
+import { globalFlags, parse } from "./args.ts";
+import type { Command } from "./command.ts";
+import { Output } from "./output.ts";
+
+export const dev: Command = {
+  name: "dev",
+  summary: "run the whole formation locally: web ports, a durable queue broker with caps, clocks on schedule",
+  usage: "twelve dev [--target aws|cloudflare] [--port 3000]",
+  async run(args) {
+    const { values } = parse("dev", args, { target: { type: "string" }, port: { type: "string" } });
+    const flags = globalFlags(values);
+    const port = Number(values.port ?? 3000);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`--port: expected a port number from 1 to 65535, got "${values.port}"`);
+    const out = new Output(flags);
+    const session = await startDev({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, port, out });
+
+    // Ctrl-C (or SIGTERM): stop taking work, let in-flight work finish, exit 0. A second one
+    // stops at once.
+    return new Promise<number>((resolve) => {
+      let signals = 0;
+      const onSignal = () => {
+        if (++signals > 1) return resolve(130);
+        void session.stop().then(() => resolve(0), () => resolve(1));
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+    });
+  },
+};

@@ -1,0 +1,576 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { usageError } from "../errors.ts";
+import {
+  AppendLog,
+  ackRecord,
+  deadLetterLine,
+  deadRecord,
+  loadDeadLetters,
+  outRecord,
+  putRecord,
+  replayJournal,
+  retryRecord,
+  type DeadLetterEntry,
+  type StoredMessage,
+} from "./journal.ts";
+
+/**
+ * The queue broker of `twelve dev`: durable on disk (see journal.ts for the format),
+ * at-least-once, with Cloudflare Queues' batching, concurrency, retry and dead-letter rules.
+ *
+ * All work happens in one "pump" per event-loop turn (setImmediate): it hands out batches,
+ * writes every record of the turn with one write per file, resolves the send() promises whose
+ * messages are now on disk, and only then calls the workers. So a message is on disk before
+ * anyone sees it, and many sends cost one write.
+ */
+
+export interface BrokerMessage {
+  id: string;
+  body: unknown;
+  /** How many deliveries this one will have been: 1 on first delivery. */
+  attempts: number;
+  sentAt: number;
+}
+
+export interface QueueSpec {
+  name: string;
+  batchSize: number;
+  concurrency: number;
+  maxRetries: number;
+}
+
+export type Outcome = { id: string; action: "ack" } | { id: string; action: "retry"; delaySeconds?: number };
+
+/** Hands a batch to the worker; resolves with one outcome per message. Rejecting means the worker crashed or timed out: every message of the batch is retried (its attempt counts). */
+export type Deliver = (queue: string, batch: BrokerMessage[]) => Promise<Outcome[]>;
+
+export interface BrokerEvents {
+  retry?(queue: string, message: BrokerMessage, delaySeconds: number): void;
+  deadLetter?(queue: string, message: BrokerMessage, reason: string): void;
+  /** When a batch is handed over. */
+  delivered?(queue: string, batch: BrokerMessage[]): void;
+}
+
+export interface QueueStats {
+  ready: number;
+  delayed: number;
+  inFlight: number;
+  inFlightBatches: number;
+  deadLetters: number;
+  /** Messages handed to the worker since the broker opened, redeliveries included. */
+  delivered: number;
+  /** The most batches ever in flight at once since the broker opened. */
+  maxInFlightBatches: number;
+}
+
+/** Compaction waits for this many records, so a near-empty queue is not rewritten every turn. */
+const COMPACT_MIN_RECORDS = 10_000;
+/** ...and for the journal to be this many times longer than a compacted one would be. */
+const COMPACT_RATIO = 4;
+/** setTimeout's longest delay; a later message just re-arms the timer when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Queue names become file names: no separators, no leading dot. */
+const QUEUE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+interface Live extends StoredMessage {
+  /** Send order, the tie-break between messages that became available at the same time. */
+  seq: number;
+  state: "ready" | "delayed" | "inFlight" | "done";
+}
+
+interface Batch {
+  queue: Queue;
+  messages: Live[];
+  handed: BrokerMessage[];
+  deliver: Deliver;
+}
+
+/** A FIFO with a moving head: Array.shift() is O(n) on the big arrays a backlog makes. */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+  push(item: T): void {
+    this.#items.push(item);
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head++];
+    // Drop the consumed prefix once it is most of the array, so memory follows the backlog.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+}
+
+/** Delayed messages, earliest first: a binary heap on (availableAt, seq). */
+class DelayHeap {
+  #items: Live[] = [];
+  get length(): number {
+    return this.#items.length;
+  }
+  peek(): Live | undefined {
+    return this.#items[0];
+  }
+  static #before(a: Live, b: Live): boolean {
+    return a.availableAt < b.availableAt || (a.availableAt === b.availableAt && a.seq < b.seq);
+  }
+  push(item: Live): void {
+    const items = this.#items;
+    let i = items.push(item) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!DelayHeap.#before(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+  pop(): Live | undefined {
+    const items = this.#items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let least = i;
+      if (left < items.length && DelayHeap.#before(items[left]!, items[least]!)) least = left;
+      if (right < items.length && DelayHeap.#before(items[right]!, items[least]!)) least = right;
+      if (least === i) break;
+      [items[i], items[least]] = [items[least]!, items[i]!];
+      i = least;
+    }
+    return top;
+  }
+}
+
+class Queue {
+  readonly name: string;
+  /** The settings of the last configure() that listed this queue; kept when it is dropped, for the batches still out. */
+  spec: QueueSpec | undefined;
+  configured = false;
+  /** Every message not yet acknowledged or dead, in send order: what a compacted journal holds. */
+  readonly live = new Map<string, Live>();
+  readonly ready = new Fifo<Live>();
+  readonly delayed = new DelayHeap();
+  timer: NodeJS.Timeout | undefined;
+  timerAt = 0;
+  inFlight = 0;
+  inFlightBatches = 0;
+  maxInFlightBatches = 0;
+  delivered = 0;
+  readonly journal: AppendLog;
+  readonly deadLog: AppendLog;
+  readonly dead: DeadLetterEntry[];
+
+  constructor(name: string, dir: string, dead: DeadLetterEntry[]) {
+    this.name = name;
+    this.journal = new AppendLog(path.join(dir, "queues", `${name}.jsonl`));
+    this.deadLog = new AppendLog(path.join(dir, "dead-letter", `${name}.jsonl`));
+    this.dead = dead;
+  }
+}
+
+const toMessage = (m: Live): BrokerMessage => ({ id: m.id, body: JSON.parse(m.bodyJson), attempts: m.attempts, sentAt: m.sentAt });
+
+export class Broker {
+  readonly #dir: string;
+  readonly #events: BrokerEvents;
+  readonly #queues = new Map<string, Queue>();
+  /** Names from the last configure(); undefined before the first, when any queue name is accepted. */
+  #configured: string[] | undefined;
+  #deliver: Deliver | undefined;
+  #paused = false;
+  #closed = false;
+  #seq = 0;
+  #pumpScheduled = false;
+  #pendingSends: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  readonly #batches = new Set<Batch>();
+  #drainWaiters: (() => void)[] = [];
+
+  private constructor(dir: string, events: BrokerEvents) {
+    this.#dir = dir;
+    this.#events = events;
+  }
+
+  /** Opens (creating) the broker's folder and replays what is on disk. */
+  static async open(dir: string, events: BrokerEvents = {}): Promise<Broker> {
+    fs.mkdirSync(path.join(dir, "queues"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "dead-letter"), { recursive: true });
+    const broker = new Broker(dir, events);
+    const names = new Set<string>();
+    for (const sub of ["queues", "dead-letter"]) {
+      for (const file of fs.readdirSync(path.join(dir, sub))) {
+        const name = file.endsWith(".jsonl") ? file.slice(0, -".jsonl".length) : "";
+        if (QUEUE_NAME.test(name)) names.add(name);
+      }
+    }
+    for (const name of names) broker.#replay(name);
+    return broker;
+  }
+
+  #replay(name: string): void {
+    const q = this.#queue(name);
+    const { messages } = replayJournal(q.journal.file, new Set(q.dead.map((d) => d.id)));
+    const now = Date.now();
+    const ready: Live[] = [];
+    for (const stored of messages) {
+      const m: Live = { ...stored, seq: this.#seq++, state: "ready" };
+      q.live.set(m.id, m);
+      if (m.availableAt > now) this.#delay(q, m);
+      else ready.push(m);
+    }
+    // In-flight messages at the crash are simply ready again, in the order they became available.
+    ready.sort((a, b) => a.availableAt - b.availableAt || a.seq - b.seq);
+    for (const m of ready) q.ready.push(m);
+    this.#arm(q);
+    // Compacting on open also drops a torn last line, which later appends would glue onto.
+    if (fs.existsSync(q.journal.file)) this.#compact(q);
+  }
+
+  #queue(name: string): Queue {
+    let q = this.#queues.get(name);
+    if (q === undefined) {
+      q = new Queue(name, this.#dir, loadDeadLetters(path.join(this.#dir, "dead-letter", `${name}.jsonl`)));
+      this.#queues.set(name, q);
+    }
+    return q;
+  }
+
+  /**
+   * Sets the queues to deliver and the function that delivers. Called again on reload: new
+   * settings apply to the next batches (batches out keep going), queues no longer listed keep
+   * their messages on disk undelivered. Does not undo pause().
+   */
+  configure(queues: QueueSpec[], deliver: Deliver): void {
+    if (this.#closed) throw new Error("the queue broker is closed");
+    const names = new Set<string>();
+    for (const spec of queues) {
+      if (!QUEUE_NAME.test(spec.name)) throw usageError(`invalid queue name ${JSON.stringify(spec.name)}: use letters, digits, "-", "_" and "."`);
+      if (names.has(spec.name)) throw usageError(`queue ${spec.name} is listed twice`);
+      for (const key of ["batchSize", "concurrency"] as const) {
+        if (!Number.isInteger(spec[key]) || spec[key] < 1) throw usageError(`queue ${spec.name}: ${key} must be a whole number of at least 1, not ${spec[key]}`);
+      }
+      if (!Number.isInteger(spec.maxRetries) || spec.maxRetries < 0) throw usageError(`queue ${spec.name}: maxRetries must be a whole number of at least 0, not ${spec.maxRetries}`);
+      names.add(spec.name);
+    }
+    for (const q of this.#queues.values()) q.configured = false;
+    for (const spec of queues) {
+      const q = this.#queue(spec.name);
+      q.spec = { ...spec };
+      q.configured = true;
+    }
+    this.#configured = [...names];
+    this.#deliver = deliver;
+    this.#schedule();
+  }
+
+  /** Resolves once the message is on disk. */
+  send(queue: string, body: unknown, options: { delaySeconds?: number } = {}): Promise<{ id: string }> {
+    try {
+      if (this.#closed) throw new Error(`the queue broker is closed: cannot send to ${queue}`);
+      const q = this.#queueForSend(queue);
+      const bodyJson = serializeBody(queue, body);
+      const delaySeconds = options.delaySeconds ?? 0;
+      if (typeof delaySeconds !== "number" || !Number.isFinite(delaySeconds) || delaySeconds < 0) {
+        throw usageError(`send to ${queue}: delaySeconds must be a number of seconds, 0 or more, not ${String(delaySeconds)}`);
+      }
+      const now = Date.now();
+      const m: Live = { id: randomUUID(), bodyJson, sentAt: now, availableAt: now + delaySeconds * 1000, attempts: 0, seq: this.#seq++, state: "ready" };
+      q.live.set(m.id, m);
+      q.journal.append(putRecord(m));
+      if (delaySeconds > 0) {
+        this.#delay(q, m);
+        this.#arm(q);
+      } else q.ready.push(m);
+      const id = m.id;
+      return new Promise((resolve, reject) => {
+        this.#pendingSends.push({ resolve: () => resolve({ id }), reject });
+        this.#schedule();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #queueForSend(name: string): Queue {
+    // Before the first configure() (workers not started yet) any name is accepted: its
+    // messages wait on disk. After it, only the configured queues, so a typo fails loudly.
+    if (this.#configured !== undefined && !this.#configured.includes(name)) {
+      throw usageError(`no worker queue named ${name}; queues: ${this.#configured.join(", ") || "(none)"}`);
+    }
+    if (!QUEUE_NAME.test(name)) throw usageError(`invalid queue name ${JSON.stringify(name)}: use letters, digits, "-", "_" and "."`);
+    return this.#queue(name);
+  }
+
+  stats(queue: string): QueueStats {
+    const q = this.#queues.get(queue);
+    if (q === undefined) return { ready: 0, delayed: 0, inFlight: 0, inFlightBatches: 0, deadLetters: 0, delivered: 0, maxInFlightBatches: 0 };
+    return {
+      ready: q.ready.length,
+      delayed: q.delayed.length,
+      inFlight: q.inFlight,
+      inFlightBatches: q.inFlightBatches,
+      deadLetters: q.dead.length,
+      delivered: q.delivered,
+      maxInFlightBatches: q.maxInFlightBatches,
+    };
+  }
+
+  deadLetters(queue: string): (BrokerMessage & { reason: string; diedAt: number })[] {
+    return (this.#queues.get(queue)?.dead ?? []).map((d) => ({ ...d }));
+  }
+
+  /** Stops handing out new batches; the ones out continue. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (this.#closed) return;
+    this.#paused = false;
+    this.#schedule();
+  }
+
+  /** Pauses, then waits until no batch is out or the timeout passes; true if drained. Stays paused. */
+  drain(timeoutMs: number): Promise<boolean> {
+    this.pause();
+    if (this.#batches.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve(this.#batches.size === 0);
+      };
+      const timer = setTimeout(() => {
+        this.#drainWaiters = this.#drainWaiters.filter((w) => w !== done);
+        resolve(this.#batches.size === 0);
+      }, timeoutMs);
+      this.#drainWaiters.push(done);
+    });
+  }
+
+  /** Pauses, writes what is buffered and closes the files. Messages out stay on disk, undelivered. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#paused = true;
+    this.#closed = true;
+    for (const q of this.#queues.values()) clearTimeout(q.timer);
+    // The broker, not the worker, cut these deliveries short: they do not count as attempts.
+    for (const batch of this.#batches) {
+      for (const m of batch.messages) {
+        if (m.state === "inFlight") batch.queue.journal.append(retryRecord("release", m.id, m.availableAt, m.attempts - 1));
+      }
+    }
+    try {
+      this.#flush();
+    } finally {
+      for (const q of this.#queues.values()) {
+        q.journal.close();
+        q.deadLog.close();
+      }
+      for (const wake of this.#drainWaiters.splice(0)) wake();
+    }
+  }
+
+  #schedule(): void {
+    if (this.#pumpScheduled || this.#closed) return;
+    this.#pumpScheduled = true;
+    setImmediate(() => this.#pump());
+  }
+
+  /** One turn's work; see the comment at the top of the file for why in this order. */
+  #pump(): void {
+    this.#pumpScheduled = false;
+    if (this.#closed) return;
+    const batches: Batch[] = [];
+    for (const q of this.#queues.values()) this.#dispatch(q, batches);
+    try {
+      this.#flush();
+    } catch (error) {
+      // The disk refused (full?): the sends of this turn did not make it, and say so.
+      for (const send of this.#pendingSends.splice(0)) send.reject(error);
+    }
+    for (const q of this.#queues.values()) {
+      if (q.journal.records > COMPACT_MIN_RECORDS && q.journal.records > COMPACT_RATIO * q.live.size) this.#compact(q);
+    }
+    for (const batch of batches) this.#run(batch);
+  }
+
+  /** Writes every buffered record and resolves the sends they carried. */
+  #flush(): void {
+    // Dead letters before journals: a crash in between leaves the message both dead and
+    // live, and replay drops the live copy; the other order could lose it.
+    for (const q of this.#queues.values()) q.deadLog.flush();
+    for (const q of this.#queues.values()) q.journal.flush();
+    for (const send of this.#pendingSends.splice(0)) send.resolve();
+  }
+
+  #compact(q: Queue): void {
+    q.journal.rewrite(
+      (function* () {
+        for (const m of q.live.values()) yield putRecord(m);
+      })(),
+      q.live.size,
+    );
+  }
+
+  #dispatch(q: Queue, out: Batch[]): void {
+    const spec = q.spec;
+    const deliver = this.#deliver;
+    if (this.#paused || !q.configured || spec === undefined || deliver === undefined) return;
+    while (q.inFlightBatches < spec.concurrency && q.ready.length > 0) {
+      const messages: Live[] = [];
+      while (messages.length < spec.batchSize && q.ready.length > 0) {
+        const m = q.ready.shift()!;
+        // Only a crash mid-delivery (its attempt counted, see journal.ts) or a lower maxRetries
+        // after a reload gets a message here with its deliveries used up.
+        if (m.attempts > spec.maxRetries) {
+          this.#deadLetter(q, m, `delivered ${m.attempts} times, the last one cut short (maxRetries ${spec.maxRetries})`);
+          continue;
+        }
+        m.attempts++;
+        m.state = "inFlight";
+        q.journal.append(outRecord(m.id, m.attempts));
+        messages.push(m);
+      }
+      if (messages.length === 0) break;
+      q.inFlight += messages.length;
+      q.inFlightBatches++;
+      q.maxInFlightBatches = Math.max(q.maxInFlightBatches, q.inFlightBatches);
+      q.delivered += messages.length;
+      out.push({ queue: q, messages, handed: messages.map(toMessage), deliver });
+    }
+  }
+
+  #run(batch: Batch): void {
+    this.#batches.add(batch);
+    const name = batch.queue.name;
+    this.#emit(() => this.#events.delivered?.(name, batch.handed));
+    let result: Promise<Outcome[]>;
+    try {
+      result = Promise.resolve(batch.deliver(name, batch.handed));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (outcomes) => this.#settle(batch, outcomes, undefined),
+      (error: unknown) => this.#settle(batch, undefined, error),
+    );
+  }
+
+  #settle(batch: Batch, outcomes: Outcome[] | undefined, error: unknown): void {
+    // After close() the journal is shut: these messages are redelivered on the next open.
+    if (this.#closed) return;
+    this.#batches.delete(batch);
+    const q = batch.queue;
+    q.inFlightBatches--;
+    q.inFlight -= batch.messages.length;
+    const byId = new Map<string, Outcome>();
+    if (Array.isArray(outcomes)) for (const o of outcomes) if (o !== null && typeof o === "object") byId.set(o.id, o);
+    const maxRetries = q.spec?.maxRetries ?? 0;
+    const now = Date.now();
+    for (const m of batch.messages) {
+      if (m.state !== "inFlight") continue;
+      const outcome = byId.get(m.id);
+      if (outcome?.action === "ack") {
+        m.state = "done";
+        q.live.delete(m.id);
+        q.journal.append(ackRecord(m.id));
+        continue;
+      }
+      if (m.attempts > maxRetries) {
+        const why =
+          error !== undefined
+            ? `worker failed: ${error instanceof Error ? error.message : String(error)}`
+            : outcome === undefined
+              ? "the worker reported no outcome"
+              : "retried by the worker";
+        this.#deadLetter(q, m, `${why}; delivered ${m.attempts} times (maxRetries ${maxRetries})`);
+        continue;
+      }
+      const asked = outcome?.action === "retry" ? outcome.delaySeconds : undefined;
+      const delaySeconds = typeof asked === "number" && Number.isFinite(asked) && asked > 0 ? asked : 0;
+      m.availableAt = now + delaySeconds * 1000;
+      q.journal.append(retryRecord("retry", m.id, m.availableAt, m.attempts));
+      if (delaySeconds > 0) this.#delay(q, m);
+      else {
+        m.state = "ready";
+        q.ready.push(m);
+      }
+      this.#emit(() => this.#events.retry?.(q.name, toMessage(m), delaySeconds));
+    }
+    this.#arm(q);
+    if (this.#batches.size === 0) for (const wake of this.#drainWaiters.splice(0)) wake();
+    this.#schedule();
+  }
+
+  #deadLetter(q: Queue, m: Live, reason: string): void {
+    const diedAt = Date.now();
+    m.state = "done";
+    q.live.delete(m.id);
+    q.deadLog.append(deadLetterLine(m, reason, diedAt));
+    q.journal.append(deadRecord(m.id));
+    const message = toMessage(m);
+    q.dead.push({ ...message, reason, diedAt });
+    this.#emit(() => this.#events.deadLetter?.(q.name, message, reason));
+    this.#schedule();
+  }
+
+  #delay(q: Queue, m: Live): void {
+    m.state = "delayed";
+    q.delayed.push(m);
+  }
+
+  /** Keeps one timer per queue, set for its earliest delayed message. */
+  #arm(q: Queue): void {
+    const next = q.delayed.peek();
+    if (next === undefined) {
+      clearTimeout(q.timer);
+      q.timer = undefined;
+      return;
+    }
+    if (q.timer !== undefined && q.timerAt === next.availableAt) return;
+    clearTimeout(q.timer);
+    q.timerAt = next.availableAt;
+    q.timer = setTimeout(() => {
+      q.timer = undefined;
+      const now = Date.now();
+      while (q.delayed.peek() !== undefined && q.delayed.peek()!.availableAt <= now) {
+        const m = q.delayed.pop()!;
+        m.state = "ready";
+        q.ready.push(m);
+      }
+      this.#arm(q);
+      this.#schedule();
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next.availableAt - Date.now())));
+  }
+
+  /** Runs an event handler; its exception surfaces as uncaught instead of breaking a step half-way. */
+  #emit(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function serializeBody(queue: string, body: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (error) {
+    throw usageError(`cannot send to ${queue}: the message body cannot be turned into JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (json === undefined) throw usageError(`cannot send to ${queue}: the message body is ${typeof body}, which JSON cannot hold`);
+  return json;
+}

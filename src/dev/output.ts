@@ -1,0 +1,44 @@
+import type { Output } from "../cli/output.ts";
+
+// Like foreman: one stream of lines, each prefixed by its process in its own colour, and
+// twelve's own events (ready, reload, crash, retry, dead-letter) set apart in bold.
+const COLOURS = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+
+export class DevLog {
+  readonly #out: Output;
+  readonly #colours = new Map<string, string>();
+  #width = 6;
+
+  constructor(out: Output, names: string[] = []) {
+    this.#out = out;
+    this.setNames(names);
+  }
+
+  setNames(names: string[]): void {
+    for (const name of names) if (!this.#colours.has(name)) this.#colours.set(name, COLOURS[this.#colours.size % COLOURS.length] as string);
+    this.#width = Math.max(6, ...names.map((n) => n.length));
+  }
+
+  /** A line a process printed. */
+  process(name: string, line: string): void {
+    const colour = this.#colours.get(name) ?? "37";
+    this.#out.line(`${this.#out.paint(colour, name.padEnd(this.#width))} | ${line}`);
+  }
+
+  /** One of twelve's own events, about a process or the whole formation. */
+  event(kind: string, text: string): void {
+    const colour = kind === "crash" || kind === "dead-letter" || kind === "error" ? "31" : kind === "retry" || kind === "reload" ? "33" : "32";
+    this.#out.line(`${this.#out.paint("1", "twelve".padEnd(this.#width))} | ${this.#out.paint(`1;${colour}`, kind)} ${text}`);
+  }
+
+  /** A splitter for a child's output stream: complete lines go out prefixed. */
+  lines(name: string): (chunk: Buffer | string) => void {
+    let rest = "";
+    return (chunk) => {
+      const text = rest + chunk.toString();
+      const parts = text.split("\n");
+      rest = parts.pop() ?? "";
+      for (const line of parts) this.process(name, line.replace(/\r$/, ""));
+    };
+  }
+}
