@@ -1,10 +1,10 @@
-import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
 import { queueBinding, queueName } from "../../src/formation/names.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
-import type { HostMessage, HostSpec } from "./dev/host.ts";
+import { forkHost } from "../../src/dev/host-parent.ts";
+import type { HostSpec } from "./dev/host.ts";
 import type { SqsBatchResponse, SqsEvent } from "./runtime/events.ts";
 import { SqsApi } from "./dev/sqs-api.ts";
 
@@ -39,9 +39,10 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
   const queues = Object.fromEntries(
     [...built.sends, ...(proc.type === "worker" ? [proc.name] : [])].map((w) => [queueBinding(w), queueUrl(w)]),
   );
-  const child = fork(HOST, [], {
-    execArgv: ["--enable-source-maps"],
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  const host = await forkHost({
+    script: HOST,
+    name: proc.name,
+    log: input.log,
     // A clean environment, as Lambda gives: nothing of the developer's shell leaks in.
     env: {
       PATH: process.env.PATH,
@@ -58,56 +59,9 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
       TWELVE_DEV_HOST: JSON.stringify(spec),
     },
   });
-  child.stdout?.on("data", lineSplitter(input.log));
-  child.stderr?.on("data", lineSplitter(input.log));
+  const invoke = (event: unknown) => host.invoke(event, proc.timeout);
 
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-  let nextId = 0;
-  let stopping = false;
-  const ended = new Promise<string>((resolve) => {
-    child.on("exit", (code, signal) => {
-      for (const p of pending.values()) p.reject(new Error(`${proc.name} exited (${signal ?? `code ${code}`})`));
-      pending.clear();
-      if (!stopping) resolve(signal ? `killed by ${signal}` : `exited with code ${code}`);
-    });
-  });
-  child.on("message", (message: HostMessage) => {
-    if (message.kind !== "result") return;
-    const waiter = pending.get(message.id);
-    pending.delete(message.id);
-    if (message.ok) waiter?.resolve(message.value);
-    else waiter?.reject(new Error(message.error));
-  });
-  await ready(child, ended);
-
-  /** One invocation, killed like Lambda kills a function that runs past its timeout. */
-  const invoke = (event: unknown): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const timer = setTimeout(() => {
-        pending.delete(id);
-        reject(new Error(`${proc.name} timed out after ${proc.timeout} s; restarting it`));
-        child.kill("SIGKILL");
-      }, proc.timeout * 1000);
-      pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      child.send({ kind: "invoke", id, event });
-    });
-
-  const devProcess: DevProcess = {
-    ended,
-    async stop() {
-      stopping = true;
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((resolve) => child.once("exit", resolve));
-      child.disconnect?.();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
-      await gone;
-      clearTimeout(timer);
-    },
-  };
+  const devProcess: DevProcess = { ended: host.ended, stop: host.stop };
   if (proc.type === "web") devProcess.url = `http://localhost:${input.port}`;
   if (proc.type === "worker") {
     devProcess.deliver = async (queue: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
@@ -136,26 +90,4 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
     };
   }
   return devProcess;
-}
-
-function ready(child: ChildProcess, ended: Promise<string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: HostMessage) => {
-      if (message.kind === "ready") {
-        child.off("message", onMessage);
-        resolve();
-      }
-    };
-    child.on("message", onMessage);
-    void ended.then((reason) => reject(new Error(`it ${reason} while starting`)));
-  });
-}
-
-function lineSplitter(log: (line: string) => void): (chunk: Buffer) => void {
-  let rest = "";
-  return (chunk) => {
-    const parts = (rest + chunk.toString()).split("\n");
-    rest = parts.pop() ?? "";
-    for (const line of parts) log(line.replace(/\r$/, ""));
-  };
 }

@@ -289,7 +289,10 @@ export class Broker {
       if (delaySeconds > 0) {
         this.#delay(q, m);
         this.#arm(q);
-      } else q.ready.push(m);
+      } else {
+        this.#promoteDue(q, now);
+        q.ready.push(m);
+      }
       const id = m.id;
       return new Promise((resolve, reject) => {
         this.#pendingSends.push({ resolve: () => resolve({ id }), reject });
@@ -501,6 +504,7 @@ export class Broker {
       q.journal.append(retryRecord("retry", m.id, m.availableAt, m.attempts));
       if (delaySeconds > 0) this.#delay(q, m);
       else {
+        this.#promoteDue(q, now);
         m.state = "ready";
         q.ready.push(m);
       }
@@ -528,6 +532,19 @@ export class Broker {
     q.delayed.push(m);
   }
 
+  /**
+   * Moves the delayed messages that are due to the ready queue. Called before anything else
+   * joins it too, not just when the timer fires (a little late), so the ready queue stays in
+   * order of when messages became available.
+   */
+  #promoteDue(q: Queue, now: number): void {
+    for (let next = q.delayed.peek(); next !== undefined && next.availableAt <= now; next = q.delayed.peek()) {
+      q.delayed.pop();
+      next.state = "ready";
+      q.ready.push(next);
+    }
+  }
+
   /** Keeps one timer per queue, set for its earliest delayed message. */
   #arm(q: Queue): void {
     const next = q.delayed.peek();
@@ -541,12 +558,7 @@ export class Broker {
     q.timerAt = next.availableAt;
     q.timer = setTimeout(() => {
       q.timer = undefined;
-      const now = Date.now();
-      while (q.delayed.peek() !== undefined && q.delayed.peek()!.availableAt <= now) {
-        const m = q.delayed.pop()!;
-        m.state = "ready";
-        q.ready.push(m);
-      }
+      this.#promoteDue(q, Date.now());
       this.#arm(q);
       this.#schedule();
     }, Math.min(MAX_TIMER_MS, Math.max(0, next.availableAt - Date.now())));

@@ -59,7 +59,7 @@ export async function startDev(options: DevOptions) {
   const broker = await Broker.open(path.join(formation.root, ".twelve", "dev", "broker"), {
     retry: (queue, message, delay) => log.event("retry", `${queue} message ${message.id} (attempt ${message.attempts} failed), again in ${delay} s`),
     deadLetter: (queue, message, reason) =>
-      log.event("dead-letter", `${queue} message ${message.id} after ${message.attempts} attempts (${reason}): kept in .twelve/dev/broker/dead-letter/${queue}.jsonl`),
+      log.event("dead-letter", `${queue} message ${message.id}: ${reason}; kept in .twelve/dev/broker/dead-letter/${queue}.jsonl`),
   });
   const slots = new Map<string, Slot>();
   let secrets = loadSecrets(formation, log);

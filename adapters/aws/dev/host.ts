@@ -1,9 +1,10 @@
 // Runs inside one child process per process of the formation (twelve dev, aws engine): loads
 // the bundle the build made, as Lambda's Node 22 runtime would, and serves it. A web process
 // answers HTTP on its port, refusing requests over its cap with 429 as Lambda throttles; the
-// others are invoked by the parent over the IPC channel.
+// others are invoked by twelve dev (src/dev/host-parent.ts).
 import http from "node:http";
 import { pathToFileURL } from "node:url";
+import { hostReady, serveHost } from "../../../src/dev/host-child.ts";
 import type { HttpEventV2, HttpResultV2 } from "../runtime/events.ts";
 import { eventFromRequest, writeResult } from "./http-event.ts";
 
@@ -16,16 +17,11 @@ export interface HostSpec {
   timeout: number;
 }
 
-export type HostMessage =
-  | { kind: "ready"; port?: number }
-  | { kind: "result"; id: number; ok: true; value: unknown }
-  | { kind: "result"; id: number; ok: false; error: string };
-
 const spec = JSON.parse(process.env.TWELVE_DEV_HOST ?? "{}") as HostSpec;
-const send = (message: HostMessage) => process.send?.(message);
-const context = (id: string) => ({
+let invocations = 0;
+const context = () => ({
   functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-  awsRequestId: id,
+  awsRequestId: String(++invocations),
   getRemainingTimeInMillis: () => spec.timeout * 1000,
 });
 
@@ -33,7 +29,6 @@ const { handler } = (await import(pathToFileURL(spec.bundle).href)) as { handler
 
 if (spec.type === "web") {
   let inFlight = 0;
-  let requests = 0;
   const server = http.createServer((req, res) => {
     if (inFlight >= spec.concurrency) {
       res.writeHead(429, { "content-type": "application/json" });
@@ -45,7 +40,7 @@ if (spec.type === "web") {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", async () => {
       try {
-        const result = (await handler(eventFromRequest(req, Buffer.concat(chunks)) as HttpEventV2, context(String(++requests)))) as HttpResultV2;
+        const result = (await handler(eventFromRequest(req, Buffer.concat(chunks)) as HttpEventV2, context())) as HttpResultV2;
         writeResult(res, result);
       } catch (error) {
         // What a Function URL answers when the function fails.
@@ -58,18 +53,15 @@ if (spec.type === "web") {
     });
   });
   server.keepAliveTimeout = 5000;
-  server.listen(spec.port, "127.0.0.1", () => send({ kind: "ready", port: spec.port }));
-  process.on("disconnect", () => server.close(() => process.exit(0)));
-} else {
-  process.on("message", async (message: { kind: "invoke"; id: number; event: unknown }) => {
-    if (message?.kind !== "invoke") return;
-    try {
-      send({ kind: "result", id: message.id, ok: true, value: await handler(message.event, context(String(message.id))) });
-    } catch (error) {
-      console.error(error);
-      send({ kind: "result", id: message.id, ok: false, error: String((error as Error)?.stack ?? error) });
-    }
+  serveHost({
+    shutdown: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   });
-  process.on("disconnect", () => process.exit(0));
-  send({ kind: "ready" });
+  server.listen(spec.port, "127.0.0.1", hostReady);
+} else {
+  serveHost({ invoke: (event) => handler(event, context()) });
+  hostReady();
 }

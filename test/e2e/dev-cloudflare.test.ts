@@ -1,0 +1,3 @@
+import { devSuite } from "./dev-suite.ts";
+
+devSuite("cloudflare");

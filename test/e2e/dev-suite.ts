@@ -1,0 +1,115 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTwelve } from "../support/cli.ts";
+import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
+import { copyFixture, removeProject } from "../support/project.ts";
+import { startReportServer, type Report } from "../support/report-server.ts";
+
+/**
+ * twelve dev as a user runs it: a child process on a fixture app, checked from outside. One
+ * file per engine (dev-aws.test.ts, dev-cloudflare.test.ts) so the two run side by side.
+ */
+export function devSuite(target: "aws" | "cloudflare"): void {
+describe(`twelve dev --target ${target}`, () => {
+  let dir: string;
+  let port: number;
+  let reports: Awaited<ReturnType<typeof startReportServer>>;
+  let dev: ReturnType<typeof startTwelveDev>;
+  const start = () => startTwelveDev(dir, ["--target", target, "--port", String(port)], { REPORT_URL: reports.url });
+  const post = (urlPath: string, body: unknown) => fetch(`http://127.0.0.1:${port}${urlPath}`, { method: "POST", body: JSON.stringify(body) });
+  const messages = (prefix: string) => reports.reports.filter((r) => r.event === "message" && String(r.id).startsWith(`${prefix}-`));
+
+  beforeAll(async () => {
+    dir = copyFixture("dev-app");
+    port = await freePorts(2);
+    reports = await startReportServer();
+    dev = start();
+    await dev.waitForLine(/ready devapp on/, 30_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await dev?.stop("SIGKILL");
+    await reports?.close();
+    removeProject(dir);
+  });
+
+  it("serves each web process on its own port, counting up from --port", async () => {
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("web version 1");
+    expect(await (await fetch(`http://127.0.0.1:${port + 1}/`)).text()).toBe("admin ok");
+    expect(dev.lines.join("\n")).toContain(`ready web http://localhost:${port} (cap 2)`);
+    expect(dev.lines.join("\n")).toContain(`ready admin http://localhost:${port + 1} (cap 5)`);
+  });
+
+  it("delivers 200 messages to a worker with cap 3: never more than 3 batches at once, every message handled", async () => {
+    expect((await post("/enqueue", { prefix: "load", count: 200, sleepMs: 5 })).status).toBe(202);
+    await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("load-"), (m) => new Set(m.map((r) => r.id)).size === 200, 60_000);
+    // The most batches ever running at once, from the workers' own start/end reports.
+    let running = 0;
+    let most = 0;
+    const batches = reports.reports.filter((r) => r.process === "jobs" && (r.event === "start" || r.event === "end"));
+    for (const r of batches) {
+      running += r.event === "start" ? 1 : -1;
+      most = Math.max(most, running);
+    }
+    expect(most).toBe(3);
+    expect(Math.max(...batches.filter((r) => r.event === "start").map((r) => r.size as number))).toBeLessThanOrEqual(5);
+    expect(messages("load")).toHaveLength(200);
+  });
+
+  it("a message that keeps failing ends in the dead-letter store after maxRetries + 1 attempts", async () => {
+    await post("/enqueue", { prefix: "doomed", count: 1, fail: true });
+    await dev.waitForLine(/dead-letter jobs message/, 20_000);
+    expect(messages("doomed").map((r) => r.attempts)).toEqual([1, 2, 3]);
+    const file = path.join(dir, ".twelve/dev/broker/dead-letter/jobs.jsonl");
+    const dead = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { body: { id: string }; attempts: number });
+    expect(dead.map((d) => [d.body.id, d.attempts])).toEqual([["doomed-0", 3]]);
+  });
+
+  it("twelve run fires a clock now and sends a message to a worker", async () => {
+    const fired = await runTwelve(["run", "tick"], { cwd: dir });
+    expect(fired.stdout).toMatch(/^fired tick/);
+    expect(fired.code).toBe(0);
+    const sent = await runTwelve(["run", "jobs", '{"id":"manual-1"}'], { cwd: dir });
+    expect(sent.code).toBe(0);
+    await reports.waitFor((r) => r.id === "manual-1", (m) => m.length === 1);
+    await reports.waitFor((r) => r.process === "tick", (m) => m.length >= 1);
+    const wrong = await runTwelve(["run", "web"], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('"web" is a web process: send it HTTP at');
+  });
+
+  it("a clock fires by itself within its minute, in its time zone", async () => {
+    const tick = (r: Report) => r.process === "tick" && (r.scheduledTime as number) % 60_000 === 0 && (r.at as number) - (r.scheduledTime as number) < 10_000;
+    const [run] = await reports.waitFor(tick, (m) => m.length >= 1, 75_000);
+    expect(run).toMatchObject({ cron: "* * * * *" });
+  }, 90_000);
+
+  it("an edited source file is served after a reload that restarts only that process", async () => {
+    const file = path.join(dir, "web.ts");
+    const from = dev.lines.length;
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("web version 1", "web version 2"));
+    const line = await dev.waitForLine(/reload /, 20_000, from);
+    expect(line).toMatch(/reload web \(web\.ts changed\)/);
+    await waitFor(async () => ((await (await fetch(`http://127.0.0.1:${port}/`)).text()) === "web version 2" ? true : undefined), 10_000, "the new version");
+    expect(await (await fetch(`http://127.0.0.1:${port + 1}/`)).text()).toBe("admin ok");
+  });
+
+  it("SIGKILL mid-stream, then a restart, loses no accepted message", async () => {
+    expect((await post("/enqueue", { prefix: "durable", count: 60, sleepMs: 40 })).status).toBe(202);
+    await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("durable-"), (m) => m.length >= 5, 20_000);
+    await dev.stop("SIGKILL");
+    dev = start();
+    await dev.waitForLine(/ready devapp on/, 30_000);
+    const seen = await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("durable-"), (m) => new Set(m.map((r) => r.id)).size === 60, 60_000);
+    expect(new Set(seen.map((r) => r.id)).size).toBe(60);
+  }, 120_000);
+
+  it("Ctrl-C stops cleanly with exit status 0", async () => {
+    const code = await dev.stop("SIGINT");
+    expect(code).toBe(0);
+    expect(dev.lines.join("\n")).toContain("stopped; undelivered messages are kept in .twelve/dev/broker");
+    expect(fs.existsSync(path.join(dir, ".twelve/dev/server.json"))).toBe(false);
+  });
+});
+}
