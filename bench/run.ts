@@ -1,10 +1,19 @@
 // npm run bench [-- NAME...]: every benchmark with its comparison in the same run.
 // Uses hyperfine from Debian's packages (installed here if missing, and said so).
 import { benchBuild } from "./build.ts";
+import { benchDev } from "./dev.ts";
 import { ensureDebianTool } from "./tools.ts";
 
-const BENCHES: Record<string, (options: { hyperfine: boolean; runs: number }) => Promise<void>> = {
+interface BenchOptions {
+  hyperfine: boolean;
+  wrk: boolean;
+  runs: number;
+  seconds: number;
+}
+
+const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
+  dev: benchDev,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
@@ -14,9 +23,11 @@ if (unknown.length) {
   process.exit(2);
 }
 const runs = Number(process.env.BENCH_RUNS ?? 10);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const hyperfine = ensureDebianTool("hyperfine");
+const wrk = ensureDebianTool("wrk");
 console.log(`node ${process.versions.node}, ${(await import("node:os")).cpus().length} cores, ${runs} runs per command`);
 for (const name of requested.length ? requested : Object.keys(BENCHES)) {
   console.log(`\n# ${name}`);
-  await BENCHES[name]!({ hyperfine, runs });
+  await BENCHES[name]!({ hyperfine, wrk, runs, seconds });
 }

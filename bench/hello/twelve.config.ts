@@ -4,5 +4,5 @@ import { defineConfig } from "twelve";
 export default defineConfig({
   app: "hello",
   target: "aws",
-  processes: { web: { type: "web", entry: "src/web.ts", concurrency: 10 } },
+  processes: { web: { type: "web", entry: "src/web.ts", concurrency: 100 } },
 });

@@ -4,33 +4,39 @@ import type { FromHost, ToHost } from "./host-parent.ts";
 
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextRequest = 0;
+let invoke: ((payload: unknown) => Promise<unknown>) | undefined;
+const send = (message: FromHost) => process.connected && process.send?.(message);
+
+// Listening from the start, not from serveHost(): a server may take requests (and make
+// requestParent() calls) before its host is ready, and their replies must not be lost.
+process.on("message", async (message: ToHost) => {
+  if (message.kind === "reply") {
+    const waiter = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.ok) waiter?.resolve(message.value);
+    else waiter?.reject(new Error(message.error));
+    return;
+  }
+  if (message.kind !== "invoke") return;
+  if (!invoke) return send({ kind: "result", id: message.id, ok: false, error: "this process takes no invocations" });
+  try {
+    send({ kind: "result", id: message.id, ok: true, value: await invoke(message.payload) });
+  } catch (error) {
+    console.error(error);
+    send({ kind: "result", id: message.id, ok: false, error: String((error as Error)?.stack ?? error) });
+  }
+});
 
 /** Serves twelve dev's calls until the IPC channel closes, then runs `shutdown` and exits. */
 export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown>; shutdown?(): Promise<void> }): void {
-  const send = (message: FromHost) => process.connected && process.send?.(message);
-  process.on("message", async (message: ToHost) => {
-    if (message.kind === "reply") {
-      const waiter = waiting.get(message.id);
-      waiting.delete(message.id);
-      if (message.ok) waiter?.resolve(message.value);
-      else waiter?.reject(new Error(message.error));
-      return;
-    }
-    if (message.kind !== "invoke" || !handlers.invoke) return;
-    try {
-      send({ kind: "result", id: message.id, ok: true, value: await handlers.invoke(message.payload) });
-    } catch (error) {
-      console.error(error);
-      send({ kind: "result", id: message.id, ok: false, error: String((error as Error)?.stack ?? error) });
-    }
-  });
+  invoke = handlers.invoke;
   process.on("disconnect", () => {
     void Promise.resolve(handlers.shutdown?.()).finally(() => process.exit(0));
   });
 }
 
 export function hostReady(): void {
-  process.send?.({ kind: "ready" } satisfies FromHost);
+  send({ kind: "ready" });
 }
 
 /** Asks twelve dev for something (a send() from a Worker) and waits for its answer. */
@@ -38,6 +44,6 @@ export function requestParent(payload: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const id = ++nextRequest;
     waiting.set(id, { resolve, reject });
-    process.send?.({ kind: "request", id, payload } satisfies FromHost);
+    send({ kind: "request", id, payload });
   });
 }

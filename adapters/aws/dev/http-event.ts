@@ -31,6 +31,10 @@ export function eventFromRequest(req: IncomingMessage, body: Buffer): HttpEventV
 export function writeResult(res: ServerResponse, result: HttpResultV2): void {
   const headers: Record<string, string | string[]> = { ...result.headers };
   if (result.cookies?.length) headers["set-cookie"] = result.cookies;
+  // A text body stays a string: Node then sends headers and body in one write, not a writev.
+  const body = !result.body ? undefined : result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body;
+  // A Function URL sends a buffered body with its length; so does this (no chunked encoding).
+  if (!("content-length" in headers) && !("transfer-encoding" in headers)) headers["content-length"] = String(body ? Buffer.byteLength(body) : 0);
   res.writeHead(result.statusCode, headers);
-  res.end(result.body ? Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8") : undefined);
+  res.end(body);
 }

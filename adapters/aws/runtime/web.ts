@@ -15,13 +15,23 @@ export function webHandler(mod: unknown, meta: ProcessMeta) {
   const env = processEnv(meta);
   installSqsTransport(meta);
 
-  return async function handler(event: HttpEventV2, _context?: LambdaContext): Promise<HttpResultV2> {
+  async function handler(event: HttpEventV2, _context?: LambdaContext): Promise<HttpResultV2> {
     const { ctx, settle } = lambdaExecutionContext();
     const response = await app.fetch(toRequest(event), env, ctx);
     const result = await toResult(response);
     await settle();
     return result;
-  };
+  }
+  // twelve dev serves requests straight to this, skipping the Lambda event round trip (whose
+  // translation costs more than serving the request); the same env, the same code.
+  return Object.assign(handler, {
+    fetch(request: Request): Response | Promise<Response> {
+      const { ctx, settle } = lambdaExecutionContext();
+      const response = app.fetch(request, env, ctx);
+      void settle();
+      return response;
+    },
+  });
 }
 
 export function toRequest(event: HttpEventV2): Request {

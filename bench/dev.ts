@@ -1,0 +1,166 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { ratio } from "./tools.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
+const NODE = process.execPath;
+const HELLO = path.join(REPO, "bench/hello");
+const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", HOME: "/tmp/twelve-bench-home", CI: "true" };
+
+/**
+ * issue 3's figures, in one run: HTTP requests per second through twelve dev against the same
+ * Hono app on @hono/node-server (aws engine) and against wrangler dev (cloudflare engine, with
+ * the time from start to the first 200); the broker's throughput and send→handler latency.
+ */
+export async function benchDev(options: { wrk: boolean; seconds: number }): Promise<void> {
+  if (!options.wrk) throw new Error("this bench needs wrk (apt-get install wrk)");
+  spawnSync(NODE, [path.join(REPO, "bin/twelve.mjs"), "build", "--target", "cloudflare"], { cwd: HELLO });
+
+  const results: [string, number, number | undefined][] = [];
+  const measure = async (name: string, command: string[], cwd: string, env: NodeJS.ProcessEnv, port: number) => {
+    const started = performance.now();
+    const child = spawn(command[0]!, command.slice(1), { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: "ignore", detached: true });
+    try {
+      const firstOk = await firstOkAfter(`http://127.0.0.1:${port}/`, started, 60_000);
+      const rps = wrk(`http://127.0.0.1:${port}/`, options.seconds);
+      results.push([name, rps, firstOk]);
+    } finally {
+      await stop(child);
+    }
+  };
+
+  const ports = await Promise.all([0, 1, 2, 3].map(() => freePort()));
+  await measure("twelve dev (aws engine)", [NODE, path.join(REPO, "bin/twelve.mjs"), "dev", "--port", String(ports[0])], HELLO, {}, ports[0]!);
+  await measure("@hono/node-server", [NODE, path.join(HELLO, "node-server.ts"), String(ports[1])], HELLO, {}, ports[1]!);
+  await measure("twelve dev --target cloudflare", [NODE, path.join(REPO, "bin/twelve.mjs"), "dev", "--target", "cloudflare", "--port", String(ports[2])], HELLO, {}, ports[2]!);
+  await measure(
+    "wrangler dev (same bundle)",
+    [NODE, path.join(REPO, "node_modules/wrangler/bin/wrangler.js"), "dev", "--config", path.join(HELLO, ".twelve/build/cloudflare/web/wrangler.json"), "--ip", "127.0.0.1", "--port", String(ports[3]), "--show-interactive-dev-session=false", "--log-level", "error"],
+    HELLO,
+    WRANGLER_ENV,
+    ports[3]!,
+  );
+
+  console.log(`\n## dev HTTP: hello-world Hono app, wrk -t1 -c50 -d${options.seconds}s`);
+  for (const [name, rps, firstOk] of results) console.log(`  ${name.padEnd(34)} ${rps.toFixed(0).padStart(8)} req/s   start to first 200: ${firstOk?.toFixed(0) ?? "?"} ms`);
+  const get = (name: string) => results.find((r) => r[0] === name)!;
+  console.log(`  twelve dev (aws) / @hono/node-server: ${ratio(get("twelve dev (aws engine)")[1], get("@hono/node-server")[1])}   (aim: at least 0.8x)`);
+  console.log(`  twelve dev (cloudflare) / wrangler dev: ${ratio(get("twelve dev --target cloudflare")[1], get("wrangler dev (same bundle)")[1])} req/s, ${ratio(get("twelve dev --target cloudflare")[2]!, get("wrangler dev (same bundle)")[2]!)} time to first 200`);
+
+  for (const target of ["aws", "cloudflare"]) await benchBroker(target, 5000);
+}
+
+/** Messages per second end to end with a no-op worker, and send→handler latency. */
+async function benchBroker(target: string, count: number): Promise<void> {
+  const latencies: number[] = [];
+  let last = 0;
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const report = JSON.parse(body) as { latencies: number[]; at: number };
+      latencies.push(...report.latencies);
+      last = Math.max(last, report.at);
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const reportUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const port = await freePort();
+  const app = path.join(REPO, "bench/broker-app");
+  spawnSync("rm", ["-rf", path.join(app, ".twelve/dev/broker")]);
+  // twelve dev's own output, to read when something goes wrong.
+  const logFile = path.join(os.tmpdir(), `twelve-bench-broker-${target}.log`);
+  const log = fs.openSync(logFile, "w");
+  const child = spawn(NODE, [path.join(REPO, "bin/twelve.mjs"), "dev", "--target", target, "--port", String(port)], { cwd: app, env: { ...process.env, REPORT_URL: reportUrl, NO_COLOR: "1" }, stdio: ["ignore", log, log], detached: true });
+  try {
+    await firstOkAfter(`http://127.0.0.1:${port}/`, performance.now(), 60_000, { method: "POST", body: JSON.stringify({ count: 1 }) }).catch((error: Error) => {
+      throw new Error(`${error.message}; twelve dev said:\n${fs.readFileSync(logFile, "utf8")}`);
+    });
+    while (latencies.length < 1) await sleep(20);
+    latencies.length = 0;
+    const start = Date.now();
+    // Ten requests of count/10: one Workers invocation may make at most 1000 subrequests.
+    const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ count: count / 10 }) })));
+    for (const r of responses) if (r.status !== 202) throw new Error(`enqueue failed: ${r.status} ${await r.text()}`);
+    while (latencies.length < count) await sleep(20);
+    const seconds = (last - start) / 1000;
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
+    console.log(`\n## broker under twelve dev --target ${target}: ${count} messages sent at once by web (10 requests), no-op worker (cap 5, batches of 10)`);
+    console.log(`  ${(count / seconds).toFixed(0)} messages/s end to end (${seconds.toFixed(2)} s); send→handler latency p50 ${pct(50)} ms, p99 ${pct(99)} ms (includes waiting behind the backlog)`);
+    // One message at a time: the broker's own latency, without a backlog.
+    const single: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const before = latencies.length;
+      await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ count: 1 }) });
+      while (latencies.length === before) await sleep(1);
+      single.push(latencies.at(-1)!);
+    }
+    single.sort((a, b) => a - b);
+    console.log(`  one message at a time (50 runs): send→handler latency p50 ${single[25]} ms, p99 ${single[49]} ms`);
+  } finally {
+    await stop(child);
+    server.close();
+  }
+}
+
+function wrk(url: string, seconds: number): number {
+  const out = spawnSync("wrk", ["-t1", "-c50", `-d${seconds}s`, url], { encoding: "utf8" });
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(out.stdout);
+  if (!match) throw new Error(`wrk gave no figure:\n${out.stdout}${out.stderr}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out.stdout);
+  if (non2xx) console.log(`  note: ${non2xx[1]} responses to ${url} were not 2xx`);
+  return Number(match[1]);
+}
+
+async function firstOkAfter(url: string, started: number, timeoutMs: number, init?: RequestInit): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  for (;;) {
+    try {
+      const response = await fetch(url, init);
+      if (response.ok) return performance.now() - started;
+      last = `${response.status} ${(await response.text()).slice(0, 300)}`;
+    } catch (error) {
+      last = String((error as Error).cause ?? error); // not listening yet, most likely
+    }
+    if (Date.now() > deadline) throw new Error(`${url} never answered 200 (last: ${last})`);
+    await sleep(20);
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const gone = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid!, "SIGINT");
+  } catch {
+    child.kill("SIGINT");
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }, 15_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = http.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
