@@ -14,15 +14,6 @@ const files = [
   { name: "blob.bin", data: Uint8Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % 251) },
 ];
 
-function which(cmd: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), "twelve-zip-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -42,7 +33,7 @@ describe("deterministicZip", () => {
     expect((await deterministicZip([])).length).toBe(22);
   });
 
-  it.runIf(which("python3"))("opens with python zipfile: contents, names, mode, timestamp", async () => {
+  it("opens with python zipfile: contents, names, mode, timestamp", async () => {
     const path = join(dir, "a.zip");
     writeFileSync(path, await deterministicZip(files));
     const script = [
@@ -72,7 +63,7 @@ describe("deterministicZip", () => {
     expect(methods["blob.bin"]).toBe(0);
   });
 
-  it.runIf(which("unzip"))("passes unzip -t", async () => {
+  it("passes unzip -t", async () => {
     const path = join(dir, "b.zip");
     writeFileSync(path, await deterministicZip(files));
     const out = execFileSync("unzip", ["-t", path], { encoding: "utf8" });
