@@ -17,12 +17,17 @@ export const dev: Command = {
     const out = new Output(flags);
     const session = await startDev({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, port, out });
 
-    // Ctrl-C (or SIGTERM): stop taking work, let in-flight work finish, exit 0. A second one
-    // stops at once.
+    // Ctrl-C (or SIGTERM): stop taking work, let in-flight work finish, exit 0. Another one a
+    // second later stops at once. (One Ctrl-C under npx arrives twice: the terminal signals
+    // the whole process group, and npm forwards it to its child too.)
     return new Promise<number>((resolve) => {
-      let signals = 0;
+      let first: number | undefined;
       const onSignal = () => {
-        if (++signals > 1) return resolve(130);
+        if (first !== undefined) {
+          if (Date.now() - first > 1000) resolve(130);
+          return;
+        }
+        first = Date.now();
         void session.stop().then(() => resolve(0), () => resolve(1));
       };
       process.on("SIGINT", onSignal);
