@@ -9,9 +9,6 @@ import { formatBytes, Output, table } from "./output.ts";
 import type { Command } from "./command.ts";
 
 export const build: Command = {
-  name: "build",
-  summary: "bundle every process into .twelve/build/<target>/ with a manifest",
-  usage: "twelve build [--target aws|cloudflare] [--stage NAME]",
   async run(args) {
     const { values } = parse("build", args, { target: { type: "string" }, stage: { type: "string" } });
     const flags = globalFlags(values);

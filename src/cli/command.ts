@@ -1,8 +1,5 @@
 /** One subcommand of the CLI: parses its arguments, calls the library, prints. */
 export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
   /** Returns the exit status; throws TwelveError for user mistakes. */
   run(args: string[]): Promise<number>;
 }

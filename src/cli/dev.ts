@@ -6,9 +6,6 @@ import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
 export const dev: Command = {
-  name: "dev",
-  summary: "run the whole formation locally: web ports, a durable queue broker with caps, clocks on schedule",
-  usage: "twelve dev [--target aws|cloudflare] [--port 3000]",
   async run(args) {
     const { values } = parse("dev", args, { target: { type: "string" }, port: { type: "string" } });
     const flags = globalFlags(values);

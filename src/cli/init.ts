@@ -14,9 +14,6 @@ const TEMPLATE = path.join(TWELVE_ROOT, "templates", "default");
 const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
 
 export const init: Command = {
-  name: "init",
-  summary: "start a new app from templates/ (web, worker and clock)",
-  usage: "twelve init [DIR] [--target aws|cloudflare] [--app NAME]",
   async run(args) {
     const { values, positionals } = parse("init", args, { target: { type: "string" }, app: { type: "string" } });
     const flags = globalFlags(values);

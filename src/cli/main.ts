@@ -1,13 +1,35 @@
 import { TWELVE_VERSION } from "../build/version.ts";
 import { usageError } from "../errors.ts";
-import { build } from "./build.ts";
-import { dev } from "./dev.ts";
-import { run } from "./run.ts";
 import type { Command } from "./command.ts";
-import { init } from "./init.ts";
 import { Output } from "./output.ts";
 
-const COMMANDS: Command[] = [init, build, dev, run];
+/** The commands, loaded only when run: `twelve build` never loads twelve dev's modules. */
+const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<Command> }[] = [
+  {
+    name: "init",
+    summary: "start a new app from templates/ (web, worker and clock)",
+    usage: "twelve init [DIR] [--target aws|cloudflare] [--app NAME]",
+    load: async () => (await import("./init.ts")).init,
+  },
+  {
+    name: "build",
+    summary: "bundle every process into .twelve/build/<target>/ with a manifest",
+    usage: "twelve build [--target aws|cloudflare] [--stage NAME]",
+    load: async () => (await import("./build.ts")).build,
+  },
+  {
+    name: "dev",
+    summary: "run the whole formation locally: web ports, a durable queue broker with caps, clocks on schedule",
+    usage: "twelve dev [--target aws|cloudflare] [--port 3000]",
+    load: async () => (await import("./dev.ts")).dev,
+  },
+  {
+    name: "run",
+    summary: "fire a clock now, or send one message to a worker, in the running twelve dev",
+    usage: "twelve run PROCESS [JSON]",
+    load: async () => (await import("./run.ts")).run,
+  },
+];
 
 /** Commands of the contract that this version does not have yet: said plainly, never faked. */
 const NOT_YET = ["plan", "deploy", "scale", "ps", "logs", "destroy"];
@@ -50,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       out.line(`${command.usage}\n\n${command.summary}`);
       return 0;
     }
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (error) {
     return out.error(error);
   }

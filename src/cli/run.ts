@@ -8,9 +8,6 @@ import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
 export const run: Command = {
-  name: "run",
-  summary: "fire a clock now, or send one message to a worker, in the running twelve dev",
-  usage: "twelve run PROCESS [JSON]",
   async run(args) {
     const { values, positionals } = parse("run", args, { stage: { type: "string" } });
     const flags = globalFlags(values);

@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import type { DevBrokerApi, DevEngine } from "../../adapters/types.ts";
@@ -29,6 +28,9 @@ export interface DevControl {
  * port to .twelve/dev/server.json.
  */
 export async function startDevServer(options: { root: string; app: string; target: string; engine: DevEngine; broker: DevBrokerApi; control: DevControl }) {
+  // Imported here: an ES import of node:http at the top of the prebuilt CLI costs every
+  // command ~15 ms (its module facade loads undici).
+  const http = await import("node:http");
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
