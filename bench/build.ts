@@ -2,7 +2,6 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import * as esbuild from "esbuild";
 import { deterministicZip } from "../src/build/zip.ts";
 import { ratio, timeCommands, type Timing } from "./tools.ts";
 
@@ -83,18 +82,9 @@ async function compareHello(scratch: string): Promise<void> {
   const twelveBundle = path.join(hello, ".twelve/build/aws/web/index.mjs");
   const twelveZip = path.join(hello, ".twelve/build/aws/web/function.zip");
 
-  const handBundle = path.join(scratch, "hand/index.mjs");
-  await esbuild.build({
-    entryPoints: [path.join(hello, "handwritten.ts")],
-    bundle: true,
-    minify: true,
-    sourcemap: "linked",
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    outfile: handBundle,
-    logLevel: "error",
-  });
+  // The same esbuild settings as the raw baseline above (bench/raw-esbuild.mjs).
+  execFileSync(NODE, [path.join(REPO, "bench/raw-esbuild.mjs"), path.join(scratch, "hand"), path.join(hello, "handwritten.ts")]);
+  const handBundle = path.join(scratch, "hand/handwritten/handwritten.mjs");
   const handZip = await deterministicZip([
     { name: "index.mjs", data: fs.readFileSync(handBundle) },
     { name: "index.mjs.map", data: fs.readFileSync(`${handBundle}.map`) },

@@ -31,14 +31,4 @@ export class DevLog {
     this.#out.line(`${this.#out.paint("1", "twelve".padEnd(this.#width))} | ${this.#out.paint(`1;${colour}`, kind)} ${text}`);
   }
 
-  /** A splitter for a child's output stream: complete lines go out prefixed. */
-  lines(name: string): (chunk: Buffer | string) => void {
-    let rest = "";
-    return (chunk) => {
-      const text = rest + chunk.toString();
-      const parts = text.split("\n");
-      rest = parts.pop() ?? "";
-      for (const line of parts) this.process(name, line.replace(/\r$/, ""));
-    };
-  }
 }
