@@ -30,5 +30,4 @@ export class DevLog {
     const colour = kind === "crash" || kind === "dead-letter" || kind === "error" ? "31" : kind === "retry" || kind === "reload" ? "33" : "32";
     this.#out.line(`${this.#out.paint("1", "twelve".padEnd(this.#width))} | ${this.#out.paint(`1;${colour}`, kind)} ${text}`);
   }
-
 }
