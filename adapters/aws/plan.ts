@@ -1,0 +1,131 @@
+import type { AwsResource } from "./resources.ts";
+
+/** One setting that differs between the formation and what is deployed. */
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export type Change =
+  | { action: "create"; kind: AwsResource["kind"]; name: string; resource: AwsResource }
+  | { action: "update"; kind: AwsResource["kind"]; name: string; resource: AwsResource; fields: FieldChange[] }
+  | { action: "delete"; kind: AwsResource["kind"]; name: string; resource: AwsResource; keptBecause?: string };
+
+export interface Plan {
+  changes: Change[];
+  unchanged: number;
+}
+
+export interface PlanOptions {
+  /** Names of variables whose values never appear in a plan. */
+  secrets: string[];
+  /** Messages waiting in each deployed queue, by name: such a queue is kept unless forced. */
+  queueDepth?: Record<string, number>;
+  force?: boolean;
+}
+
+/** Fields that are inputs to deploy, not state to compare. */
+const NOT_COMPARED = new Set(["kind", "name", "zipPath"]);
+
+/**
+ * What deploy would do: a pure function of the resources the formation asks for and the ones
+ * read back from AWS (same shape; `null` is "none", and a field AWS would not tell is
+ * `undefined` and not compared).
+ */
+export function planChanges(desired: AwsResource[], deployed: AwsResource[], options: PlanOptions): Plan {
+  const key = (r: AwsResource) => `${r.kind}:${r.name}`;
+  const existing = new Map(deployed.map((r) => [key(r), r]));
+  const wanted = new Set(desired.map(key));
+  const changes: Change[] = [];
+  let unchanged = 0;
+
+  for (const resource of desired) {
+    const current = existing.get(key(resource));
+    if (!current) {
+      changes.push({ action: "create", kind: resource.kind, name: resource.name, resource });
+      continue;
+    }
+    const fields = diff(resource, current, options.secrets);
+    if (fields.length) changes.push({ action: "update", kind: resource.kind, name: resource.name, resource, fields });
+    else unchanged++;
+  }
+  for (const resource of deployed) {
+    if (wanted.has(key(resource))) continue;
+    const depth = resource.kind === "queue" ? options.queueDepth?.[resource.name] ?? 0 : 0;
+    const keptBecause = depth > 0 && !options.force ? `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it` : undefined;
+    changes.push({ action: "delete", kind: resource.kind, name: resource.name, resource, ...(keptBecause ? { keptBecause } : {}) });
+  }
+  return { changes, unchanged };
+}
+
+function diff(desired: AwsResource, deployed: AwsResource, secrets: string[]): FieldChange[] {
+  const fields: FieldChange[] = [];
+  for (const [field, want] of Object.entries(desired)) {
+    if (NOT_COMPARED.has(field)) continue;
+    const have = (deployed as unknown as Record<string, unknown>)[field];
+    // undefined: AWS would not tell (null is how "none" reads back).
+    if (have === undefined) continue;
+    if (field === "environment") {
+      fields.push(...diffEnvironment(want as Record<string, string>, have as Record<string, string>, secrets));
+      continue;
+    }
+    if (field === "tags") {
+      fields.push(...diffMap("tags", want as Record<string, string>, have as Record<string, string>, []));
+      continue;
+    }
+    if (!same(want, have)) fields.push({ field: field === "codeSha256" ? "code" : field, from: have, to: want });
+  }
+  return fields;
+}
+
+function diffEnvironment(want: Record<string, string>, have: Record<string, string>, secrets: string[]): FieldChange[] {
+  return diffMap("environment", want, have, secrets);
+}
+
+/** Per-key changes of a map; values of secret keys are never shown. */
+function diffMap(field: string, want: Record<string, string>, have: Record<string, string>, secrets: string[]): FieldChange[] {
+  const mask = (key: string, value: string | undefined) => (value === undefined ? undefined : secrets.includes(key) ? "(secret)" : value);
+  const keys = [...new Set([...Object.keys(want), ...Object.keys(have)])].sort();
+  return keys
+    .filter((k) => want[k] !== have[k])
+    .map((k) => ({ field: `${field}.${k}`, from: mask(k, have[k]), to: mask(k, want[k]) }));
+}
+
+/** Deep equality of JSON-like values; policy documents compare by meaning, not key order. */
+function same(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "undefined";
+}
+
+const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
+
+/** The plan as people read it: one line per change, the fields that change, a summary. */
+export function formatPlan(plan: Plan): string[] {
+  const lines = plan.changes.map((change) => {
+    const head = `  ${SYMBOL[change.action]} ${change.kind} ${change.name}`;
+    if (change.action === "update") return `${head}: ${change.fields.map(describeField).join(", ")}`;
+    if (change.action === "delete" && change.keptBecause) return `${head} (kept: ${change.keptBecause})`;
+    return head;
+  });
+  const count = (action: Change["action"]) => plan.changes.filter((c) => c.action === action && !(c.action === "delete" && c.keptBecause)).length;
+  const kept = plan.changes.filter((c) => c.action === "delete" && c.keptBecause).length;
+  lines.push(
+    `${count("create")} to create, ${count("update")} to update, ${count("delete")} to delete${kept ? `, ${kept} kept` : ""}, ${plan.unchanged} unchanged.`,
+  );
+  return lines;
+}
+
+function describeField(change: FieldChange): string {
+  if (change.field === "code") return "code";
+  const show = (v: unknown) => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
+  if (change.field === "policy") return "policy";
+  return `${change.field} ${show(change.from)} → ${show(change.to)}`;
+}
