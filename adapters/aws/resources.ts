@@ -159,7 +159,15 @@ export function desiredResources(formation: Formation, manifest: Manifest, build
       });
     }
 
-    const environment: Record<string, string> = { ...process.env, ...pick(target.secrets, formation.secrets), NODE_OPTIONS: "--enable-source-maps" };
+    const environment: Record<string, string> = {
+      ...process.env,
+      ...pick(target.secrets, formation.secrets),
+      NODE_OPTIONS: "--enable-source-maps",
+      // Whose function this is, readable wherever tags are not (see state.ts).
+      TWELVE_APP: app,
+      TWELVE_STAGE: stage,
+      TWELVE_PROCESS: process.name,
+    };
     for (const worker of new Set([...built.sends, ...(process.type === "worker" ? [process.name] : [])])) environment[queueBinding(worker)] = queueUrl(worker);
     resources.push({
       kind: "function",

@@ -1,0 +1,75 @@
+import { failure, usageError } from "../../src/errors.ts";
+
+/**
+ * The AWS SDK v3 clients deploy uses, loaded only when a command needs AWS (a static import
+ * would load the SDK for every command). Credentials and endpoint come the SDK's standard way:
+ * its default chain, AWS_REGION, AWS_ENDPOINT_URL. Every call is counted, read or mutating, so
+ * deploy can show (and tests and benches can check) what it did.
+ */
+export interface CallCount {
+  reads: number;
+  writes: number;
+  byOperation: Record<string, number>;
+}
+
+const READ = /^(Get|List|Describe|Filter)/;
+
+export async function awsClients(region: string) {
+  const [lambda, sqs, scheduler, iam, logs, sts] = await Promise.all([
+    import("@aws-sdk/client-lambda"),
+    import("@aws-sdk/client-sqs"),
+    import("@aws-sdk/client-scheduler"),
+    import("@aws-sdk/client-iam"),
+    import("@aws-sdk/client-cloudwatch-logs"),
+    import("@aws-sdk/client-sts"),
+  ]);
+  const count: CallCount = { reads: 0, writes: 0, byOperation: {} };
+  const config = { region, maxAttempts: 5 };
+  const counted = <C extends { middlewareStack: { add: (...args: never[]) => void } }>(client: C): C => {
+    (client.middlewareStack as unknown as { add(mw: unknown, options: unknown): void }).add(
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        const name = (context.commandName ?? "Unknown").replace(/Command$/, "");
+        count.byOperation[name] = (count.byOperation[name] ?? 0) + 1;
+        if (READ.test(name)) count.reads++;
+        else count.writes++;
+        return next(args);
+      },
+      { step: "initialize", name: "twelveCallCount" },
+    );
+    return client;
+  };
+  return {
+    sdk: { lambda, sqs, scheduler, iam, logs, sts },
+    lambda: counted(new lambda.LambdaClient(config)),
+    sqs: counted(new sqs.SQSClient(config)),
+    scheduler: counted(new scheduler.SchedulerClient(config)),
+    iam: counted(new iam.IAMClient(config)),
+    logs: counted(new logs.CloudWatchLogsClient(config)),
+    sts: counted(new sts.STSClient(config)),
+    count,
+  };
+}
+
+export type AwsClients = Awaited<ReturnType<typeof awsClients>>;
+
+/** The region to deploy to: aws.region in the config, else the SDK's AWS_REGION. */
+export function deployRegion(configRegion: string | undefined): string {
+  const region = configRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw usageError("no AWS region: set aws.region in twelve.config.ts, or AWS_REGION", "For example: export AWS_REGION=eu-west-1");
+  return region;
+}
+
+/** The account of the credentials in use; a missing or bad credential fails here, before any change. */
+export async function accountOf(clients: AwsClients): Promise<string> {
+  try {
+    const identity = await clients.sts.send(new clients.sdk.sts.GetCallerIdentityCommand({}));
+    if (!identity.Account) throw new Error("GetCallerIdentity returned no account");
+    return identity.Account;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === "CredentialsProviderError" || /credential/i.test((error as Error).message)) {
+      throw usageError(`no AWS credentials: ${(error as Error).message}`, "Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run in an environment with a role (GitHub OIDC, an instance profile).");
+    }
+    throw failure(`could not reach AWS STS to identify the account: ${(error as Error).message}`, "Check the network, AWS_ENDPOINT_URL and the credentials.", error);
+  }
+}
