@@ -33,5 +33,17 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
     plan: (options: { force?: boolean; destroy?: boolean } = {}): Plan =>
       planChanges(options.destroy ? [] : desired, deployed.resources, { secrets: formation.secrets, queueDepth: deployed.queueDepth, force: options.force || options.destroy }),
     apply: (plan: Plan, progress: (line: string) => void) => applyPlan(clients, plan, deployed, { progress }),
+    /** The Function URL of each web process, as deployed now. */
+    async webUrls(): Promise<Record<string, string>> {
+      const web = formation.processes.filter((p) => p.type === "web");
+      const urls = await Promise.all(
+        web.map(async (p) => {
+          const name = `${formation.app}-${stage}-${p.name}`;
+          const config = await clients.lambda.send(new clients.sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(() => undefined);
+          return [p.name, config?.FunctionUrl ?? "(no URL)"] as const;
+        }),
+      );
+      return Object.fromEntries(urls);
+    },
   };
 }

@@ -24,6 +24,24 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
     load: async () => (await import("./dev.ts")).dev,
   },
   {
+    name: "plan",
+    summary: "what deploy would create, change and delete; changes nothing",
+    usage: "twelve plan [--stage NAME] [--json]",
+    load: async () => (await import("./plan.ts")).plan,
+  },
+  {
+    name: "deploy",
+    summary: "make the cloud match the formation (asks first, unless --yes or CI)",
+    usage: "twelve deploy [--stage NAME] [--yes] [--force]",
+    load: async () => (await import("./deploy.ts")).deploy,
+  },
+  {
+    name: "destroy",
+    summary: "remove every resource of the app and stage (asks first)",
+    usage: "twelve destroy [--stage NAME] [--yes]",
+    load: async () => (await import("./destroy.ts")).destroy,
+  },
+  {
     name: "run",
     summary: "fire a clock now, or send one message to a worker, in the running twelve dev",
     usage: "twelve run PROCESS [JSON]",
@@ -32,7 +50,7 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
 ];
 
 /** Commands of the contract that this version does not have yet: said plainly, never faked. */
-const NOT_YET = ["plan", "deploy", "scale", "ps", "logs", "destroy"];
+const NOT_YET = ["scale", "ps", "logs"];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));

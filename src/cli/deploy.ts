@@ -1,0 +1,32 @@
+import { formatPlan } from "../../adapters/aws/plan.ts";
+import { globalFlags, parse } from "./args.ts";
+import type { Command } from "./command.ts";
+import { confirm, planJson, prepareDeployment } from "./deployment.ts";
+import { Output } from "./output.ts";
+
+export const deploy: Command = {
+  async run(args) {
+    const { values } = parse("deploy", args, { stage: { type: "string" }, target: { type: "string" }, yes: { type: "boolean", short: "y" }, force: { type: "boolean" } });
+    const flags = globalFlags(values);
+    const out = new Output(flags);
+    const started = performance.now();
+    const { formation, stage, deployment } = await prepareDeployment(flags, values, out);
+    const plan = deployment.plan({ force: Boolean(values.force) });
+    for (const line of formatPlan(plan)) out.line(line);
+    const changes = plan.changes.filter((c) => !(c.action === "delete" && c.keptBecause));
+    if (changes.length && !(await confirm("Apply these changes?", { yes: Boolean(values.yes), out }))) {
+      out.line("Nothing changed.");
+      return 1;
+    }
+    if (changes.length) await deployment.apply(plan, (line) => out.line(`  ${line}`));
+    else out.line("Nothing to change.");
+
+    const urls = await deployment.webUrls();
+    for (const [name, url] of Object.entries(urls)) out.line(`${out.bold(name)} ${url}`);
+    const ms = Math.round(performance.now() - started);
+    const { reads, writes } = deployment.clients.count;
+    out.line(out.dim(`Deployed ${formation.app} (${stage}) in ${(ms / 1000).toFixed(1)} s: ${reads} reads, ${writes} changes.`));
+    out.result({ ok: true, app: formation.app, stage, region: deployment.region, account: deployment.account, ...planJson(plan), urls, calls: { reads, writes }, durationMs: ms });
+    return 0;
+  },
+};
