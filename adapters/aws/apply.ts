@@ -3,7 +3,7 @@ import { failure } from "../../src/errors.ts";
 import type { AwsClients } from "./clients.ts";
 import type { Change, Plan } from "./plan.ts";
 import type { FunctionResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource, Tags } from "./resources.ts";
-import type { DeployedMapping, DeployedState } from "./state.ts";
+import { notFound, permissionIds, URL_PERMISSIONS, type DeployedMapping, type DeployedState } from "./state.ts";
 
 export interface ApplyOptions {
   /** One line per resource as it is done. */
@@ -128,15 +128,24 @@ async function upsertFunction(clients: AwsClients, fn: FunctionResource, fields:
 /** A public URL needs both permissions AWS now asks for: the URL's own and InvokeFunction via the URL. */
 async function createUrl(clients: AwsClients, name: string): Promise<void> {
   const { lambda, sdk } = clients;
-  await lambda.send(new sdk.lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE" })).catch(exists());
-  await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" })).catch(exists());
-  await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url-invoke", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true })).catch(exists());
+  // Only what is missing: an interrupted deploy may have made part of it.
+  const [config, sids] = await Promise.all([
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    permissionIds(clients, name),
+  ]);
+  if (!config) await lambda.send(new sdk.lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE" })).catch(exists());
+  if (!sids.includes("twelve-url")) {
+    await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" })).catch(exists());
+  }
+  if (!sids.includes("twelve-url-invoke")) {
+    await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url-invoke", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true })).catch(exists());
+  }
 }
 
 async function deleteUrl(clients: AwsClients, name: string): Promise<void> {
   const { lambda, sdk } = clients;
   await lambda.send(new sdk.lambda.DeleteFunctionUrlConfigCommand({ FunctionName: name })).catch(gone());
-  for (const sid of ["twelve-url", "twelve-url-invoke"]) await lambda.send(new sdk.lambda.RemovePermissionCommand({ FunctionName: name, StatementId: sid })).catch(gone());
+  for (const sid of URL_PERMISSIONS) await lambda.send(new sdk.lambda.RemovePermissionCommand({ FunctionName: name, StatementId: sid })).catch(gone());
 }
 
 async function upsertMapping(clients: AwsClients, mapping: MappingResource, deployed: DeployedState): Promise<void> {

@@ -52,7 +52,7 @@ async function readFunctions(clients: AwsClients, prefix: string, app: string, s
     names.map(async (name): Promise<AwsResource[]> => {
       const [fn, url, mappings] = await Promise.all([
         lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })),
-        lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+        hasPublicUrl(clients, name),
         // By name: moto finds nothing by ARN.
         lambda.send(new sdk.lambda.ListEventSourceMappingsCommand({ FunctionName: name })),
       ]);
@@ -90,6 +90,24 @@ async function readFunctions(clients: AwsClients, prefix: string, app: string, s
     }),
   );
   return perFunction.flat();
+}
+
+export const URL_PERMISSIONS = ["twelve-url", "twelve-url-invoke"];
+
+/** A public URL is there only with its config and both permissions (a killed deploy may leave one). */
+export async function hasPublicUrl(clients: AwsClients, name: string): Promise<boolean> {
+  const { lambda, sdk } = clients;
+  const [config, sids] = await Promise.all([
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    permissionIds(clients, name),
+  ]);
+  return config && URL_PERMISSIONS.every((sid) => sids.includes(sid));
+}
+
+export async function permissionIds(clients: AwsClients, name: string): Promise<string[]> {
+  const policy = await clients.lambda.send(new clients.sdk.lambda.GetPolicyCommand({ FunctionName: name })).then((p) => p.Policy, notFound(undefined));
+  if (!policy) return [];
+  return ((JSON.parse(policy) as { Statement?: { Sid?: string }[] }).Statement ?? []).map((s) => s.Sid ?? "");
 }
 
 async function readQueues(clients: AwsClients, prefix: string, ours: (tags: Tags | undefined) => boolean) {

@@ -16,10 +16,10 @@ describe("deploy to AWS (moto_server)", () => {
   let dir: string;
   const saved = { ...process.env };
 
-  const deployment = async () => {
+  const deployment = async (stage = "test") => {
     const { formation } = await loadConfig({ cwd: dir, target: "aws" });
-    const { manifest, outDir } = await buildFormation(formation, { stage: "test" });
-    return awsDeployment(formation, manifest, outDir, "test", { ...process.env, MAIL_API_KEY: "k" });
+    const { manifest, outDir } = await buildFormation(formation, { stage });
+    return awsDeployment(formation, manifest, outDir, stage, { ...process.env, MAIL_API_KEY: "k" });
   };
   const deploy = async () => {
     const d = await deployment();
@@ -86,6 +86,38 @@ describe("deploy to AWS (moto_server)", () => {
     expect(count.byOperation.UpdateFunctionConfiguration).toBeUndefined();
     expect((await deploy()).plan.changes).toEqual([]);
   });
+
+  it("a deploy interrupted at any step converges when run again, with no duplicate resource", async () => {
+    const probe = await deployment("probe");
+    await probe.apply(probe.plan(), () => {});
+    const steps = probe.clients.count.writes;
+    expect(steps).toBeGreaterThan(10);
+    for (let n = 1; n < steps; n++) {
+      const stage = `cut${n}`;
+      const first = await deployment(stage);
+      // Every mutating call from the n-th on fails, as if the process died there.
+      let writes = 0;
+      for (const client of [first.clients.lambda, first.clients.sqs, first.clients.iam, first.clients.scheduler, first.clients.logs]) {
+        (client.middlewareStack as unknown as { add(mw: unknown, o: unknown): void }).add(
+          (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+            if (!/^(Get|List|Describe)/.test(context.commandName ?? "") && ++writes >= n) throw new Error(`killed at step ${n}`);
+            return next(args);
+          },
+          { step: "initialize", name: "killer" },
+        );
+      }
+      await expect(first.apply(first.plan(), () => {})).rejects.toThrow();
+      const second = await deployment(stage);
+      await second.apply(second.plan(), () => {});
+      const third = await deployment(stage);
+      expect(third.plan().changes, `after a cut at step ${n}`).toEqual([]);
+      const { lambda, sdk } = third.clients;
+      const mappings = await lambda.send(new sdk.lambda.ListEventSourceMappingsCommand({ FunctionName: `shop-${stage}-mailer` }));
+      expect(mappings.EventSourceMappings, `mappings after a cut at step ${n}`).toHaveLength(1);
+      const policy = JSON.parse((await lambda.send(new sdk.lambda.GetPolicyCommand({ FunctionName: `shop-${stage}-web` }))).Policy ?? "{}") as { Statement: unknown[] };
+      expect(policy.Statement, `URL permissions after a cut at step ${n}`).toHaveLength(2);
+    }
+  }, 120_000);
 
   it("removing a process removes its resources; destroy leaves nothing", async () => {
     const config = path.join(dir, "twelve.config.ts");
