@@ -2,8 +2,15 @@ import type { Manifest } from "../../src/build/manifest.ts";
 import { usageError } from "../../src/errors.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { applyPlan } from "./apply.ts";
+import { acquireDeployLock } from "./lock.ts";
 import { accountOf, awsClients, deployRegion } from "./clients.ts";
 import { planChanges, type Plan } from "./plan.ts";
+
+interface PlanOptions {
+  force?: boolean;
+  /** Plan the removal of everything of the app and stage. */
+  destroy?: boolean;
+}
 import { desiredResources } from "./resources.ts";
 import { readDeployed } from "./state.ts";
 
@@ -22,17 +29,36 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
   const account = await accountOf(clients);
   const secrets = Object.fromEntries(formation.secrets.map((name) => [name, env[name] as string]));
   const desired = desiredResources(formation, manifest, buildDir, { account, region, stage, secrets });
-  const deployed = await readDeployed(clients, formation.app, stage);
+  let deployed = await readDeployed(clients, formation.app, stage);
+  const planFor = (options: PlanOptions = {}): Plan =>
+    planChanges(options.destroy ? [] : desired, deployed.resources, { secrets: formation.secrets, queueDepth: deployed.queueDepth, force: options.force || options.destroy });
 
   return {
     region,
     account,
     clients,
     desired,
-    deployed,
-    plan: (options: { force?: boolean; destroy?: boolean } = {}): Plan =>
-      planChanges(options.destroy ? [] : desired, deployed.resources, { secrets: formation.secrets, queueDepth: deployed.queueDepth, force: options.force || options.destroy }),
-    apply: (plan: Plan, progress: (line: string) => void) => applyPlan(clients, plan, deployed, { progress }),
+    get deployed() {
+      return deployed;
+    },
+    plan: planFor,
+    /**
+     * Holding the stage's deploy lock (one deploy at a time), reads the deployed state again
+     * and applies the plan from it: another deploy may have finished since this one planned.
+     */
+    async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan> {
+      // Nothing to do is done without a single mutating call, not even the lock's.
+      if (!planFor(options).changes.some((c) => !(c.action === "delete" && c.keptBecause))) return planFor(options);
+      const release = await acquireDeployLock(clients, formation.app, stage, (note) => progress(`note: ${note}`));
+      try {
+        deployed = await readDeployed(clients, formation.app, stage);
+        const plan = planFor(options);
+        await applyPlan(clients, plan, deployed, { progress });
+        return plan;
+      } finally {
+        await release();
+      }
+    },
     /** The Function URL of each web process, as deployed now. */
     async webUrls(): Promise<Record<string, string>> {
       const web = formation.processes.filter((p) => p.type === "web");

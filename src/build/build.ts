@@ -46,8 +46,10 @@ export async function buildFormation(formation: Formation, options: BuildOptions
   );
   const sends = checkSends(formation, bundles);
 
-  await fs.rm(outDir, { recursive: true, force: true });
-  await fs.mkdir(outDir, { recursive: true });
+  // Written beside the old build and swapped in at the end: a build that fails, or another
+  // build running at the same time, never leaves a half-written folder.
+  const writeDir = `${outDir}.${process.pid}.${Date.now()}.tmp`;
+  await fs.mkdir(writeDir, { recursive: true });
 
   const processes = await Promise.all(
     formation.processes.map(async (process, i) => {
@@ -57,7 +59,7 @@ export async function buildFormation(formation: Formation, options: BuildOptions
         stage: options.stage,
         bundle: bundles[i] as Bundle,
         sends: sends[i] as string[],
-        outDir,
+        outDir: writeDir,
       });
       const entry: ManifestProcess = {
         ...describeProcess(formation, process),
@@ -81,9 +83,23 @@ export async function buildFormation(formation: Formation, options: BuildOptions
     notes: processes.flatMap((p) => p.notes),
   };
   const manifestPath = path.join(outDir, "manifest.json");
-  await writeArtifact(outDir, "manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeArtifact(writeDir, "manifest.json", `${JSON.stringify(manifest, null, 2)}\n`);
+  await swapIn(writeDir, outDir);
   const sources = Object.fromEntries(formation.processes.map((p, i) => [p.name, (bundles[i] as Bundle).sources]));
   return { manifest, outDir, manifestPath, sources };
+}
+
+/** Replaces `to` with `from`; another build may land its own folder in between, so retry. */
+async function swapIn(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await fs.rm(to, { recursive: true, force: true });
+    try {
+      return await fs.rename(from, to);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 5 || (code !== "ENOTEMPTY" && code !== "EEXIST")) throw error;
+    }
+  }
 }
 
 function describeProcess(formation: Formation, process: Process): Omit<ManifestProcess, "sends" | "artifacts" | "platform"> {

@@ -18,15 +18,17 @@ export const deploy: Command = {
       out.line("Nothing changed.");
       return 1;
     }
-    if (changes.length) await deployment.apply(plan, (line) => out.line(`  ${line}`));
+    let applied = plan;
+    if (changes.length) applied = await deployment.apply({ force: Boolean(values.force) }, (line) => out.line(`  ${line}`));
     else out.line("Nothing to change.");
+    if (JSON.stringify(planJson(applied)) !== JSON.stringify(planJson(plan))) out.note("the deployed state changed after the plan above was made (another deploy?): applied the plan from the state found then");
 
     const urls = await deployment.webUrls();
     for (const [name, url] of Object.entries(urls)) out.line(`${out.bold(name)} ${url}`);
     const ms = Math.round(performance.now() - started);
     const { reads, writes } = deployment.clients.count;
     out.line(out.dim(`Deployed ${formation.app} (${stage}) in ${(ms / 1000).toFixed(1)} s: ${reads} reads, ${writes} changes.`));
-    out.result({ ok: true, app: formation.app, stage, region: deployment.region, account: deployment.account, ...planJson(plan), urls, calls: { reads, writes }, durationMs: ms });
+    out.result({ ok: true, app: formation.app, stage, region: deployment.region, account: deployment.account, ...planJson(applied), urls, calls: { reads, writes }, durationMs: ms });
     return 0;
   },
 };

@@ -21,7 +21,7 @@ export const destroy: Command = {
       out.line("Nothing deleted.");
       return 1;
     }
-    await deployment.apply(plan, (line) => out.line(`  ${line}`));
+    await deployment.apply({ destroy: true }, (line) => out.line(`  ${line}`));
     out.line(`Destroyed ${formation.app} (${stage}).`);
     out.result({ ok: true, app: formation.app, stage, ...planJson(plan) });
     return 0;

@@ -23,8 +23,7 @@ describe("deploy to AWS (moto_server)", () => {
   };
   const deploy = async () => {
     const d = await deployment();
-    const plan = d.plan();
-    await d.apply(plan, () => {});
+    const plan = await d.apply({}, () => {});
     return { plan, count: d.clients.count };
   };
 
@@ -89,8 +88,9 @@ describe("deploy to AWS (moto_server)", () => {
 
   it("a deploy interrupted at any step converges when run again, with no duplicate resource", async () => {
     const probe = await deployment("probe");
-    await probe.apply(probe.plan(), () => {});
-    const steps = probe.clients.count.writes;
+    await probe.apply({}, () => {});
+    // The lock's two calls (create, delete) are not steps of the deploy.
+    const steps = probe.clients.count.writes - 2;
     expect(steps).toBeGreaterThan(10);
     for (let n = 1; n < steps; n++) {
       const stage = `cut${n}`;
@@ -100,15 +100,16 @@ describe("deploy to AWS (moto_server)", () => {
       for (const client of [first.clients.lambda, first.clients.sqs, first.clients.iam, first.clients.scheduler, first.clients.logs]) {
         (client.middlewareStack as unknown as { add(mw: unknown, o: unknown): void }).add(
           (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-            if (!/^(Get|List|Describe)/.test(context.commandName ?? "") && ++writes >= n) throw new Error(`killed at step ${n}`);
+            const lock = JSON.stringify(args).includes("-twelve-lock");
+            if (!lock && !/^(Get|List|Describe)/.test(context.commandName ?? "") && ++writes >= n) throw new Error(`killed at step ${n}`);
             return next(args);
           },
           { step: "initialize", name: "killer" },
         );
       }
-      await expect(first.apply(first.plan(), () => {})).rejects.toThrow();
+      await expect(first.apply({}, () => {})).rejects.toThrow();
       const second = await deployment(stage);
-      await second.apply(second.plan(), () => {});
+      await second.apply({}, () => {});
       const third = await deployment(stage);
       expect(third.plan().changes, `after a cut at step ${n}`).toEqual([]);
       const { lambda, sdk } = third.clients;
@@ -118,6 +119,30 @@ describe("deploy to AWS (moto_server)", () => {
       expect(policy.Statement, `URL permissions after a cut at step ${n}`).toHaveLength(2);
     }
   }, 120_000);
+
+  it("two deploys of a stage at once: one applies, the other stops before any change", async () => {
+    const [a, b] = await Promise.all([deployment("race"), deployment("race")]);
+    const results = await Promise.allSettled([a.apply({}, () => {}), b.apply({}, () => {})]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(failed).toHaveLength(1);
+    expect(String(failed[0]!.reason.message)).toMatch(/^another deploy of shop \(race\) is running \(.+ pid \d+, since /);
+    expect((await deployment("race")).plan().changes).toEqual([]);
+  });
+
+  it("a lock left by a deploy whose process died is taken over, and said so", async () => {
+    const d = await deployment("dead");
+    const { iam, sdk } = d.clients;
+    await iam.send(new sdk.iam.CreateRoleCommand({
+      RoleName: "shop-dead-twelve-lock",
+      AssumeRolePolicyDocument: "{}",
+      Tags: [{ Key: "twelve:host", Value: (await import("node:os")).hostname() }, { Key: "twelve:pid", Value: "999999" }, { Key: "twelve:holder", Value: "someone pid 999999" }],
+    }));
+    const lines: string[] = [];
+    await d.apply({}, (line) => lines.push(line));
+    expect(lines[0]).toMatch(/^note: taking over the lock of a deploy that started at .* and did not finish \(someone pid 999999\)$/);
+    expect((await deployment("dead")).plan().changes).toEqual([]);
+  });
 
   it("removing a process removes its resources; destroy leaves nothing", async () => {
     const config = path.join(dir, "twelve.config.ts");
@@ -133,8 +158,7 @@ describe("deploy to AWS (moto_server)", () => {
     ]);
 
     const d = await deployment();
-    const destroy = d.plan({ destroy: true });
-    await d.apply(destroy, () => {});
+    await d.apply({ destroy: true }, () => {});
     const after = await deployment();
     expect(after.deployed.resources).toEqual([]);
   });
