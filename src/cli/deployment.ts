@@ -1,5 +1,6 @@
 import path from "node:path";
 import readline from "node:readline/promises";
+import { accountOf, awsClients, deployRegion } from "../../adapters/aws/clients.ts";
 import { awsDeployment } from "../../adapters/aws/deploy.ts";
 import type { Change, Plan } from "../../adapters/aws/plan.ts";
 import { buildFormation } from "../build/build.ts";
@@ -9,6 +10,20 @@ import { stageProblem } from "../formation/names.ts";
 import { DEFAULTS } from "../formation/types.ts";
 import type { GlobalFlags } from "./args.ts";
 import type { Output } from "./output.ts";
+
+/** What scale, ps, logs and run --stage share: the formation and AWS, no build. */
+export async function awsStage(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }) {
+  const stage = values.stage ?? DEFAULTS.stage;
+  const badStage = stageProblem(stage);
+  if (badStage) throw usageError(`--stage: ${badStage}`);
+  const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });
+  if (formation.target !== "aws") throw usageError(`this command on ${formation.target} is not available in this version yet`);
+  const region = deployRegion(formation.aws.region);
+  const clients = await awsClients(region);
+  const account = await accountOf(clients);
+  const functionName = (process: string) => `${formation.app}-${stage}-${process}`;
+  return { formation, stage, region, account, clients, functionName };
+}
 
 /** What plan, deploy and destroy share: the formation built for its target, and the deployment. */
 export async function prepareDeployment(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, out: Output) {

@@ -42,15 +42,31 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
     load: async () => (await import("./destroy.ts")).destroy,
   },
   {
+    name: "scale",
+    summary: "change caps in place, without a code deploy",
+    usage: "twelve scale PROCESS=N ... [--stage NAME]",
+    load: async () => (await import("./scale.ts")).scale,
+  },
+  {
+    name: "ps",
+    summary: "the formation as deployed: resource, cap, state, last change, URL or queue depth",
+    usage: "twelve ps [--stage NAME]",
+    load: async () => (await import("./ps.ts")).ps,
+  },
+  {
+    name: "logs",
+    summary: "the processes' logs from CloudWatch Logs, prefixed by process",
+    usage: "twelve logs [PROCESS...] [--stage NAME] [--follow] [--since MINUTES]",
+    load: async () => (await import("./logs.ts")).logs,
+  },
+  {
     name: "run",
-    summary: "fire a clock now, or send one message to a worker, in the running twelve dev",
-    usage: "twelve run PROCESS [JSON]",
+    summary: "fire a clock now, or send one message to a worker: in the running twelve dev, or deployed with --stage",
+    usage: "twelve run PROCESS [JSON] [--stage NAME]",
     load: async () => (await import("./run.ts")).run,
   },
 ];
 
-/** Commands of the contract that this version does not have yet: said plainly, never faked. */
-const NOT_YET = ["scale", "ps", "logs"];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.usage.length));
@@ -81,9 +97,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) {
-      if (NOT_YET.includes(name)) {
-        throw usageError(`twelve ${name} is not available in twelve ${TWELVE_VERSION} yet`, "Available now: " + COMMANDS.map((c) => c.name).join(", ") + ". See the README's Status section.");
-      }
       throw usageError(`unknown command "${name}"`, `Commands: ${COMMANDS.map((c) => c.name).join(", ")}. Run \`twelve help\`.`);
     }
     if (rest.includes("--help") || rest.includes("-h")) {

@@ -3,7 +3,8 @@ import path from "node:path";
 import { findConfig } from "../config/find.ts";
 import { serverInfoFile, type DevServerInfo } from "../dev/server.ts";
 import { failure, usageError } from "../errors.ts";
-import { globalFlags, parse } from "./args.ts";
+import { globalFlags, parse, type GlobalFlags } from "./args.ts";
+import { awsStage } from "./deployment.ts";
 import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
@@ -15,9 +16,6 @@ export const run: Command = {
     const [name, json, ...extra] = positionals;
     if (!name) throw usageError("twelve run needs a process: twelve run PROCESS [JSON]", "A clock fires now; a worker gets the JSON as one message.");
     if (extra.length) throw usageError(`twelve run takes one JSON message, got ${extra.length + 1} arguments`, "Quote the JSON: twelve run mailer '{\"to\":\"a@b.c\"}'");
-    if (values.stage !== undefined) {
-      throw usageError(`twelve run --stage ${values.stage}: running against a deployed stage is not available in this version`, "Without --stage, twelve run reaches the twelve dev running for this app.");
-    }
     let body: unknown;
     if (json !== undefined) {
       try {
@@ -26,6 +24,8 @@ export const run: Command = {
         throw usageError(`the message is not valid JSON: ${(error as Error).message}`, `Quote it for the shell: twelve run ${name} '{"key":"value"}'`);
       }
     }
+
+    if (values.stage !== undefined) return runDeployed(flags, values, name, body, out);
 
     const root = path.dirname(findConfig(path.resolve(flags.cwd), flags.config));
     const info = readServerInfo(root);
@@ -45,6 +45,38 @@ export const run: Command = {
     return 0;
   },
 };
+
+/** twelve run --stage: the deployed clock's function is invoked, or one message goes to the worker's queue. */
+async function runDeployed(flags: GlobalFlags, values: { stage?: string | undefined }, name: string, body: unknown, out: Output): Promise<number> {
+  const { formation, stage, clients, functionName } = await awsStage(flags, values);
+  const process = formation.processes.find((p) => p.name === name);
+  if (!process) throw usageError(`no process named "${name}"; processes: ${formation.processes.map((p) => p.name).join(", ")}`);
+  if (process.type === "web") throw usageError(`"${name}" is a web process: send it HTTP at its Function URL (twelve ps --stage ${stage})`);
+  if (process.type === "worker") {
+    if (body === undefined) throw usageError(`"${name}" is a worker: give the message as JSON, e.g. twelve run ${name} '{"hello":"world"}' --stage ${stage}`);
+    const { sqs, sdk } = clients;
+    const queue = await sqs.send(new sdk.sqs.GetQueueUrlCommand({ QueueName: functionName(name) })).catch(() => undefined);
+    if (!queue?.QueueUrl) throw failure(`${name} is not deployed to stage ${stage}`, "Run twelve deploy first.");
+    const sent = await sqs.send(new sdk.sqs.SendMessageCommand({
+      QueueUrl: queue.QueueUrl,
+      MessageBody: JSON.stringify(body),
+      MessageAttributes: { "twelve-content-type": { DataType: "String", StringValue: "application/json" } },
+    }));
+    out.line(`sent one message to ${name} (${stage}, id ${sent.MessageId})`);
+    out.result({ ok: true, sent: name, stage, id: sent.MessageId });
+    return 0;
+  }
+  const { lambda, sdk } = clients;
+  const result = await lambda
+    .send(new sdk.lambda.InvokeCommand({ FunctionName: functionName(name), Payload: new TextEncoder().encode(JSON.stringify({ twelve: "scheduled" })) }))
+    .catch((error: Error) => {
+      throw failure(`could not invoke ${functionName(name)}: ${error.message}`, error.name === "ResourceNotFoundException" ? "Run twelve deploy first." : undefined);
+    });
+  if (result.FunctionError) throw failure(`${name} failed: ${new TextDecoder().decode(result.Payload)}`);
+  out.line(`fired ${name} (${stage})`);
+  out.result({ ok: true, fired: name, stage });
+  return 0;
+}
 
 function readServerInfo(root: string): DevServerInfo {
   const file = serverInfoFile(root);

@@ -58,6 +58,65 @@ describe("twelve plan, deploy and destroy on AWS", () => {
     expect(credentials.stderr).toContain("no AWS credentials");
   });
 
+  it("scale changes only the caps, checks ranges before any call, and says the config differs", async () => {
+    const result = await twelve("scale", "mailer=20", "web=100", "--stage", "ci");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("mailer: 5 → 20");
+    expect(result.stdout).toContain("web: 50 → 100");
+    expect(result.stdout).toContain("twelve.config.ts still says mailer concurrency 5: the next deploy sets it back");
+    const ps = JSON.parse((await twelve("ps", "--stage", "ci", "--json")).stdout) as { processes: { process: string; cap: number | null; state: string; url: string | null; queueDepth: number | null }[] };
+    expect(ps.processes.map((p) => [p.process, p.cap])).toEqual([["web", 100], ["mailer", 20], ["nightly", 1]]);
+
+    const bad = await twelve("scale", "mailer=1", "web=100", "--stage", "ci");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("mailer=1: expected 2..1000 on aws");
+    const clock = await twelve("scale", "nightly=2", "--stage", "ci");
+    expect(clock.code).toBe(2);
+    expect(clock.stderr).toContain("clocks run one at a time");
+    // The plan now shows the caps as the only difference from the formation.
+    const plan = JSON.parse((await twelve("plan", "--stage", "ci", "--json")).stdout) as { changes: { kind: string; name: string; fields: { field: string }[] }[] };
+    expect(plan.changes.map((c) => `${c.kind} ${c.name} ${c.fields.map((f) => f.field).join()}`).sort()).toEqual(["function shop-ci-web reservedConcurrency", "mapping shop-ci-mailer maximumConcurrency"]);
+    expect((await twelve("deploy", "--stage", "ci")).code).toBe(0);
+  });
+
+  it("ps shows each process deployed, with its state and URL or queue depth", async () => {
+    const result = await twelve("ps", "--stage", "ci");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^web\s+web\s+shop-ci-web\s+50\s+Active\s+\S+\s+https:\/\//m);
+    expect(result.stdout).toMatch(/^mailer\s+worker\s+shop-ci-mailer\s+5\s+Active\s+\S+\s+0 waiting/m);
+    expect(result.stdout).toMatch(/^nightly\s+clock\s+shop-ci-nightly\s+1\s+Active/m);
+  });
+
+  it("run --stage sends a message to the deployed worker's queue and invokes a clock", async () => {
+    const sent = await twelve("run", "mailer", '{"kind":"daily-digest","date":"2026-01-01"}', "--stage", "ci");
+    expect(sent.code).toBe(0);
+    // (moto's event source mapping consumes it at once, so the queue's depth cannot show it.)
+    expect(sent.stdout).toMatch(/^sent one message to mailer \(ci, id [0-9a-f-]{36}\)/);
+    const web = await twelve("run", "web", "--stage", "ci");
+    expect(web.code).toBe(2);
+    expect(web.stderr).toContain('"web" is a web process');
+    const fired = await twelve("run", "nightly", "--stage", "ci");
+    expect(fired.code).toBe(0);
+    expect(fired.stdout).toContain("fired nightly (ci)");
+  });
+
+  it("logs prints the processes' CloudWatch logs in time order, prefixed by process", async () => {
+    const { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
+    const client = new CloudWatchLogsClient({ region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+    const now = Date.now();
+    for (const [fn, offset, message] of [["shop-ci-web", 0, "GET /orders 202"], ["shop-ci-mailer", 1000, "sent order mail"]] as const) {
+      await client.send(new CreateLogGroupCommand({ logGroupName: `/aws/lambda/${fn}` }));
+      await client.send(new CreateLogStreamCommand({ logGroupName: `/aws/lambda/${fn}`, logStreamName: "s" }));
+      await client.send(new PutLogEventsCommand({ logGroupName: `/aws/lambda/${fn}`, logStreamName: "s", logEvents: [{ timestamp: now - 5000 + offset, message }] }));
+    }
+    const result = await twelve("logs", "--stage", "ci");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n").filter((l) => l.includes(" | "));
+    expect(lines.map((l) => l.replace(/^\S+ /, ""))).toEqual(["web     | GET /orders 202", "mailer  | sent order mail"]);
+    const one = await twelve("logs", "mailer", "--stage", "ci");
+    expect(one.stdout).not.toContain("GET /orders");
+  });
+
   it("destroy removes everything of the app and stage", async () => {
     const result = await twelve("destroy", "--stage", "ci", "--yes");
     expect(result.code).toBe(0);
