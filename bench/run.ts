@@ -1,6 +1,7 @@
 // npm run bench [-- NAME...]: every benchmark with its comparison in the same run.
 // Uses hyperfine from Debian's packages (installed here if missing, and said so).
 import { benchBuild } from "./build.ts";
+import { benchDeploy } from "./deploy.ts";
 import { benchDev } from "./dev.ts";
 import { ensureDebianTool } from "./tools.ts";
 
@@ -14,6 +15,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
+  deploy: benchDeploy,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -105,12 +105,13 @@ async function upsertFunction(clients: AwsClients, fn: FunctionResource, fields:
     );
     await waitUntilReady(clients, fn.name);
   } else {
+    // Lambda refuses a change while another is in progress: wait, and retry the conflict.
     if (fields.has("code") || fields.has("architecture")) {
-      await lambda.send(new sdk.lambda.UpdateFunctionCodeCommand({ FunctionName: fn.name, ZipFile: fs.readFileSync(fn.zipPath), Architectures: [fn.architecture] }));
+      await retrying(() => lambda.send(new sdk.lambda.UpdateFunctionCodeCommand({ FunctionName: fn.name, ZipFile: fs.readFileSync(fn.zipPath), Architectures: [fn.architecture] })), isConflict);
       await waitUntilReady(clients, fn.name);
     }
     if (["role", "runtime", "handler", "memory", "timeout", "environment"].some((f) => fields.has(f))) {
-      await lambda.send(new sdk.lambda.UpdateFunctionConfigurationCommand(configuration));
+      await retrying(() => lambda.send(new sdk.lambda.UpdateFunctionConfigurationCommand(configuration)), isConflict);
       await waitUntilReady(clients, fn.name);
     }
     if (fields.has("tags")) await lambda.send(new sdk.lambda.TagResourceCommand({ Resource: await functionArn(clients, fn.name), Tags: fn.tags }));
@@ -235,6 +236,8 @@ async function retrying<T>(call: () => Promise<T>, retryable: (error: unknown) =
     }
   }
 }
+
+const isConflict = (error: unknown) => (error as Error).name === "ResourceConflictException";
 
 function tagList(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
