@@ -56,6 +56,16 @@ describe("twelve plan, deploy and destroy on AWS", () => {
     const credentials = await runTwelve(["plan", "--stage", "other"], { cwd: dir, env: { ...env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_PROFILE: "twelve-none", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" } });
     expect(credentials.code).toBe(2);
     expect(credentials.stderr).toContain("no AWS credentials");
+
+    const regionless = makeProject({ "twelve.config.ts": fs.readFileSync(path.join(dir, "twelve.config.ts"), "utf8").replace('region: "eu-west-1", ', "") });
+    fs.cpSync(path.join(dir, "examples"), path.join(regionless, "examples"), { recursive: true });
+    try {
+      const region = await runTwelve(["deploy", "--stage", "other"], { cwd: regionless, env: { ...env, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined } });
+      expect(region.code).toBe(2);
+      expect(region.stderr).toContain("no AWS region: set aws.region in twelve.config.ts, or AWS_REGION");
+    } finally {
+      removeProject(regionless);
+    }
   });
 
   it("scale changes only the caps, checks ranges before any call, and says the config differs", async () => {
