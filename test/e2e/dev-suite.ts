@@ -95,6 +95,16 @@ describe(`twelve dev --target ${target}`, () => {
     expect(await (await fetch(`http://127.0.0.1:${port + 1}/`)).text()).toBe("admin ok");
   });
 
+  it("a change to twelve.config.ts reloads the formation, restarting only the processes whose settings changed", async () => {
+    const config = path.join(dir, "twelve.config.ts");
+    const from = dev.lines.length;
+    fs.writeFileSync(config, fs.readFileSync(config, "utf8").replace('entry: "admin.ts", concurrency: 5', 'entry: "admin.ts", concurrency: 6'));
+    const line = await dev.waitForLine(/reload /, 20_000, from);
+    expect(line).toMatch(/reload admin \(twelve\.config\.ts changed\)/);
+    await dev.waitForLine(/ready admin http:\/\/localhost:\d+ \(cap 6\)/, 20_000, from);
+    expect(await (await fetch(`http://127.0.0.1:${port + 1}/`)).text()).toBe("admin ok");
+  });
+
   if (target === "aws") it("a worker whose process crashes is restarted and reported; web keeps serving", async () => {
     const from = dev.lines.length;
     expect((await post("/crash", {})).status).toBe(202);
