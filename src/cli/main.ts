@@ -1,6 +1,7 @@
 import { TWELVE_VERSION } from "../build/version.ts";
 import { usageError } from "../errors.ts";
 import type { Command } from "./command.ts";
+import { asUserFacing } from "./external-errors.ts";
 import { Output } from "./output.ts";
 
 /** The commands, loaded only when run: `twelve build` never loads twelve dev's modules. */
@@ -105,6 +106,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await (await command.load()).run(rest);
   } catch (error) {
-    return out.error(error);
+    return out.error(asUserFacing(error));
   }
 }

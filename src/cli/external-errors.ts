@@ -1,0 +1,23 @@
+import { failure, TwelveError } from "../errors.ts";
+
+/**
+ * Errors from a cloud's API are not bugs in twelve: they are shown as failures (exit 1) with
+ * the service's own words and what to do, never as a crash with a stack.
+ */
+export function asUserFacing(error: unknown): unknown {
+  if (error instanceof TwelveError) return error;
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
+  if (e && typeof e === "object" && e.$metadata) {
+    const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : "";
+    const hint =
+      e.name === "AccessDeniedException" || e.name === "AccessDenied" || e.name === "UnauthorizedOperation"
+        ? "The credentials in use lack a permission: see the README's list of what deploy needs."
+        : e.name === "ExpiredTokenException" || e.name === "ExpiredToken"
+          ? "The credentials expired: sign in again (aws sso login, or refresh the role)."
+          : e.$fault === "server"
+            ? "AWS had a problem on its side; run the command again."
+            : "Check the message above; twelve changes nothing it has not said it would.";
+    return failure(`AWS answered ${e.name ?? "an error"}${status}: ${e.message ?? ""}`, hint, error);
+  }
+  return error;
+}
