@@ -1,0 +1,949 @@
+// A local, stateful stand-in for the part of the Cloudflare REST API (v4) that wrangler's
+// deploy, queues, secret and delete commands use, and that a deployer reads back with fetch.
+//
+// Point the real wrangler at it with CLOUDFLARE_API_BASE_URL=<url> (the base includes
+// /client/v4, as wrangler's default https://api.cloudflare.com/client/v4 does),
+// CLOUDFLARE_API_TOKEN=<anything> and CLOUDFLARE_ACCOUNT_ID=<accountId>.
+//
+// Every answer is in Cloudflare's envelope { success, errors, messages, result, result_info? }.
+// Error codes are the ones Cloudflare answers with where known (see ERR below); a request to a
+// route this stand-in does not know is answered 404 with code 7003 and printed to stderr, so a
+// new wrangler call shows up at once.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface ApiCall {
+  method: string;
+  /** Path below the base URL, without the query: /accounts/<id>/workers/scripts/<name>. */
+  path: string;
+  /** The query string without "?", when there is one. */
+  query?: string;
+  /** Parsed JSON; for multipart bodies { metadata, parts: [{ name, type, size }] }. Secret values are redacted. */
+  body?: unknown;
+  status: number;
+}
+
+export interface ApiError {
+  code: number;
+  message: string;
+}
+
+export interface QueueConsumerRecord {
+  consumer_id: string;
+  type: "worker" | "http_pull";
+  script_name?: string;
+  queue_name: string;
+  dead_letter_queue: string;
+  settings: {
+    batch_size?: number;
+    max_retries?: number;
+    max_wait_time_ms?: number;
+    max_concurrency?: number | null;
+    retry_delay?: number;
+    visibility_timeout_ms?: number;
+  };
+  created_on: string;
+}
+
+export interface QueueRecord {
+  queue_id: string;
+  queue_name: string;
+  created_on: string;
+  modified_on: string;
+  settings: { delivery_delay?: number; delivery_paused?: boolean; message_retention_period?: number };
+  consumers: QueueConsumerRecord[];
+}
+
+export interface ModulePart {
+  name: string;
+  type: string;
+  content: string;
+}
+
+/** What one upload (PUT script or POST versions) carried: what a deployment makes live. */
+export interface VersionRecord {
+  id: string;
+  number: number;
+  created_on: string;
+  source: string;
+  annotations: Record<string, string>;
+  mainModule: string;
+  modules: ModulePart[];
+  sourceMaps: ModulePart[];
+  contentHash: string;
+  /** The metadata bindings as uploaded, secret values removed, `inherit` resolved. */
+  bindings: Record<string, unknown>[];
+  compatibilityDate?: string;
+  compatibilityFlags: string[];
+  metadata: Record<string, unknown>;
+}
+
+export interface DeploymentRecord {
+  id: string;
+  created_on: string;
+  source: string;
+  strategy: string;
+  versions: { version_id: string; percentage: number }[];
+  annotations: Record<string, string>;
+}
+
+export interface ScriptRecord {
+  name: string;
+  /** Cloudflare's internal script tag (not a user tag). */
+  tag: string;
+  etag: string;
+  created_on: string;
+  modified_on: string;
+  /** "wrangler" when the last upload came from wrangler's user agent, else "api". */
+  last_deployed_from: string;
+  // What is live (the deployed version):
+  mainModule: string;
+  modules: ModulePart[];
+  sourceMaps: ModulePart[];
+  /** sha256 over the module parts (name, type, content), sorted by name. */
+  contentHash: string;
+  /** Non-secret bindings as uploaded (queue, plain_text, json, ...). */
+  bindings: Record<string, unknown>[];
+  /** plain_text and json bindings by name. */
+  vars: Record<string, unknown>;
+  compatibilityDate?: string;
+  compatibilityFlags: string[];
+  handlers: string[];
+  deployedVersionId: string;
+  annotations: Record<string, string>;
+  // Script-wide (not versioned) settings:
+  tags: string[];
+  observability?: unknown;
+  logpush?: boolean;
+  tailConsumers?: unknown;
+  crons: { cron: string; created_on: string; modified_on: string }[];
+  workersDev: boolean;
+  previewsEnabled: boolean;
+  /** Secret values by name; only their names ever leave the stand-in. */
+  secrets: Map<string, string>;
+  versions: VersionRecord[];
+  deployments: DeploymentRecord[];
+}
+
+export interface CloudflareApiState {
+  accountId: string;
+  /** The account's workers.dev subdomain; null answers 10007 as an account without one does. */
+  subdomain: string | null;
+  scripts: Map<string, ScriptRecord>;
+  /** By queue_id. */
+  queues: Map<string, QueueRecord>;
+}
+
+export interface FailMatch {
+  method: string;
+  pathIncludes: string;
+}
+
+export interface CloudflareApi {
+  /** Base URL including /client/v4, for CLOUDFLARE_API_BASE_URL. */
+  url: string;
+  accountId: string;
+  calls: ApiCall[];
+  state: CloudflareApiState;
+  queueByName(name: string): QueueRecord | undefined;
+  /** The next request matching (method, path substring) is answered with an error (default 500). */
+  failNext(match: FailMatch, status?: number, error?: ApiError): void;
+  /** Requests nothing answered (404, code 7003), e.g. a wrangler call this stand-in lacks. */
+  unknown: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Error codes. Sources: wrangler 4.164's own constants (10007 WORKER_NOT_FOUND_ERR_CODE,
+ * 10090, 10021 validation, 100127 INVALID_CONSUMER_SETTINGS_ERROR, 100128
+ * INVALID_QUEUE_SETTINGS_ERROR, 10000 authentication), Cloudflare's public issues
+ * (11004 workers.api.error.consumer_exists, workers-sdk#5347; 10002 internal_server,
+ * workers-sdk#2893) and typed error tables built from the live API (11000 QueueNotFound,
+ * 11001 "queue handler is missing", 11005 queue in use by a Worker binding; alchemy-run/distilled).
+ */
+export const ERR = {
+  auth: { code: 10000, message: "Authentication error" },
+  internal: { code: 10002, message: "workers.api.error.internal_server" },
+  scriptNotFound: { code: 10007, message: "workers.api.error.script_not_found" },
+  validation: 10021,
+  secretNotFound: { code: 10056, message: "workers.api.error.secret_not_found" },
+  queueNotFound: { code: 11000, message: "workers.api.error.queue_not_found" },
+  queueHandlerMissing: { code: 11001, message: "queue handler is missing" },
+  consumerExists: { code: 11004, message: "workers.api.error.consumer_exists" },
+  queueInUse: { code: 11005, message: "workers.api.error.queue_in_use_by_worker_binding" },
+  /** Code not confirmed from a public source; the 409 status is what clients (alchemy) check. */
+  queueExists: { code: 11009, message: "workers.api.error.queue_already_exists" },
+  invalidConsumerSettings: 100127,
+  invalidQueueSettings: 100128,
+  noRoute: { code: 7003, message: "No route for the URI" },
+  versionNotFound: { code: 100146, message: "workers.api.error.version_not_found" },
+} as const;
+
+class HttpError extends Error {
+  status: number;
+  errors: ApiError[];
+  constructor(status: number, ...errors: ApiError[]) {
+    super(errors.map((e) => `${e.message} [code: ${e.code}]`).join("; "));
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+interface Reply {
+  status?: number;
+  result: unknown;
+  result_info?: Record<string, unknown>;
+  raw?: { contentType: string; body: string | Buffer };
+  form?: FormData;
+}
+
+const hex = (bytes: number): string => randomBytes(bytes).toString("hex");
+const now = (): string => new Date().toISOString();
+const consumerLimits = {
+  batch_size: [1, 100],
+  max_retries: [0, 100],
+  max_wait_time_ms: [0, 60_000],
+  max_concurrency: [1, 250],
+  retry_delay: [0, 43_200],
+  visibility_timeout_ms: [0, 43_200_000],
+} as const;
+
+export async function startCloudflareApi(options: { accountId?: string; subdomain?: string | null } = {}): Promise<CloudflareApi> {
+  const accountId = options.accountId ?? hex(16);
+  const state: CloudflareApiState = {
+    accountId,
+    subdomain: options.subdomain === undefined ? "twelve-test" : options.subdomain,
+    scripts: new Map(),
+    queues: new Map(),
+  };
+  const calls: ApiCall[] = [];
+  const unknown: string[] = [];
+  const failures: { match: FailMatch; status: number; error: ApiError }[] = [];
+
+  const queueByName = (name: string): QueueRecord | undefined => [...state.queues.values()].find((q) => q.queue_name === name);
+
+  // ---- scripts ---------------------------------------------------------------------------
+
+  const script = (name: string): ScriptRecord => {
+    const s = state.scripts.get(name);
+    if (!s) throw new HttpError(404, ERR.scriptNotFound);
+    return s;
+  };
+
+  const producersOf = (queueName: string): { type: "worker"; script: string }[] =>
+    [...state.scripts.values()].filter((s) => s.bindings.some((b) => b.type === "queue" && b.queue_name === queueName)).map((s) => ({ type: "worker", script: s.name }));
+
+  const secretBindings = (s: ScriptRecord): Record<string, unknown>[] => [...s.secrets.keys()].map((name) => ({ name, type: "secret_text" }));
+
+  /** Checks an upload's bindings as Cloudflare does, resolving `inherit` against what is live. */
+  const resolveBindings = (metadata: Record<string, unknown>, previous: ScriptRecord | undefined): { bindings: Record<string, unknown>[]; secrets: Map<string, string> } => {
+    const raw = metadata.bindings ?? [];
+    if (!Array.isArray(raw)) throw new HttpError(400, { code: ERR.validation, message: "Uncaught TypeError: bindings must be an array" });
+    const keep = new Set(Array.isArray(metadata.keep_bindings) ? (metadata.keep_bindings as string[]) : []);
+    const secrets = new Map<string, string>();
+    if (previous && keep.has("secret_text")) for (const [k, v] of previous.secrets) secrets.set(k, v);
+    const bindings: Record<string, unknown>[] = [];
+    const names = new Set<string>();
+    for (const entry of raw as Record<string, unknown>[]) {
+      const name = entry.name;
+      if (typeof name !== "string" || !name) throw new HttpError(400, { code: ERR.validation, message: "binding must have a name" });
+      if (names.has(name)) throw new HttpError(400, { code: ERR.validation, message: `binding ${name} is defined more than once` });
+      names.add(name);
+      switch (entry.type) {
+        case "secret_text":
+          secrets.set(name, String(entry.text ?? ""));
+          continue;
+        case "inherit": {
+          const before = previous?.bindings.find((b) => b.name === name);
+          if (before) bindings.push(before);
+          else if (previous?.secrets.has(name)) secrets.set(name, previous.secrets.get(name) ?? "");
+          else throw new HttpError(400, { code: ERR.validation, message: `binding ${name} of type inherit has no binding to inherit from the previous version` });
+          continue;
+        }
+        case "queue": {
+          const queueName = entry.queue_name;
+          if (typeof queueName !== "string" || !queueName) throw new HttpError(400, { code: ERR.validation, message: `binding ${name} of type queue must have a queue specified` });
+          if (!queueByName(queueName)) throw new HttpError(400, { ...ERR.queueNotFound, message: `${ERR.queueNotFound.message}: binding ${name} refers to queue "${queueName}", which does not exist` });
+          break;
+        }
+        case "plain_text":
+          if (typeof entry.text !== "string") throw new HttpError(400, { code: ERR.validation, message: `binding ${name} of type plain_text must have a text specified` });
+          break;
+        default:
+          break;
+      }
+      bindings.push(entry);
+    }
+    if (previous && keep.has("plain_text")) for (const b of previous.bindings) if ((b.type === "plain_text" || b.type === "json") && !names.has(String(b.name))) bindings.push(b);
+    // A name may not be both a secret and another binding.
+    for (const b of bindings) secrets.delete(String(b.name));
+    return { bindings, secrets };
+  };
+
+  const detectHandlers = (source: string): string[] =>
+    ["fetch", "queue", "scheduled", "tail", "email"].filter((h) => new RegExp(`(?:^|[^.\\w$])(?:async\\s+)?${h}\\s*(?:\\(|:)`).test(source));
+
+  const hashModules = (modules: ModulePart[]): string => {
+    const h = createHash("sha256");
+    for (const m of [...modules].sort((a, b) => (a.name < b.name ? -1 : 1))) h.update(`${m.name}\0${m.type}\0${m.content}\0`);
+    return h.digest("hex");
+  };
+
+  /** Reads a multipart Worker upload into a version (not yet deployed). */
+  const readUpload = async (req: http.IncomingMessage, body: Buffer, previous: ScriptRecord | undefined): Promise<{ version: VersionRecord; secrets: Map<string, string>; metadata: Record<string, unknown> }> => {
+    const form = await parseForm(req, body);
+    const metadataPart = form.get("metadata");
+    if (metadataPart === null) throw new HttpError(400, { code: 10001, message: "No metadata part in the multipart upload" });
+    let metadata: Record<string, unknown>;
+    try {
+      metadata = JSON.parse(typeof metadataPart === "string" ? metadataPart : await metadataPart.text()) as Record<string, unknown>;
+    } catch {
+      throw new HttpError(400, { code: 10001, message: "metadata is not valid JSON" });
+    }
+    const modules: ModulePart[] = [];
+    const sourceMaps: ModulePart[] = [];
+    for (const [partName, value] of form.entries()) {
+      if (partName === "metadata") continue;
+      const part: ModulePart = typeof value === "string" ? { name: partName, type: "text/plain", content: value } : { name: partName, type: value.type, content: await value.text() };
+      (part.type === "application/source-map" ? sourceMaps : modules).push(part);
+    }
+    const mainModule = typeof metadata.main_module === "string" ? metadata.main_module : typeof metadata.body_part === "string" ? metadata.body_part : "";
+    const main = modules.find((m) => m.name === mainModule);
+    if (!main) throw new HttpError(400, { code: ERR.validation, message: `No such module "${mainModule}". The main module must be one of the uploaded parts.` });
+    const { bindings, secrets } = resolveBindings(metadata, previous);
+    const all = [...(previous?.versions ?? [])];
+    const version: VersionRecord = {
+      id: randomUUID(),
+      number: (all.at(-1)?.number ?? 0) + 1,
+      created_on: now(),
+      source: userAgentSource(req),
+      annotations: isStringRecord(metadata.annotations) ? metadata.annotations : {},
+      mainModule,
+      modules,
+      sourceMaps,
+      contentHash: hashModules(modules),
+      bindings,
+      compatibilityDate: typeof metadata.compatibility_date === "string" ? metadata.compatibility_date : undefined,
+      compatibilityFlags: Array.isArray(metadata.compatibility_flags) ? (metadata.compatibility_flags as string[]) : [],
+      metadata: redactMetadata(metadata),
+    };
+    return { version, secrets, metadata };
+  };
+
+  const newScript = (name: string, from: string): ScriptRecord => ({
+    name,
+    tag: hex(16),
+    etag: "",
+    created_on: now(),
+    modified_on: now(),
+    last_deployed_from: from,
+    mainModule: "",
+    modules: [],
+    sourceMaps: [],
+    contentHash: "",
+    bindings: [],
+    vars: {},
+    compatibilityFlags: [],
+    handlers: [],
+    deployedVersionId: "",
+    annotations: {},
+    tags: [],
+    crons: [],
+    workersDev: false,
+    previewsEnabled: false,
+    secrets: new Map(),
+    versions: [],
+    deployments: [],
+  });
+
+  const makeLive = (s: ScriptRecord, v: VersionRecord): void => {
+    s.mainModule = v.mainModule;
+    s.modules = v.modules;
+    s.sourceMaps = v.sourceMaps;
+    s.contentHash = v.contentHash;
+    s.bindings = v.bindings;
+    s.vars = Object.fromEntries(v.bindings.filter((b) => b.type === "plain_text" || b.type === "json").map((b) => [String(b.name), b.type === "json" ? b.json : b.text]));
+    s.compatibilityDate = v.compatibilityDate;
+    s.compatibilityFlags = v.compatibilityFlags;
+    s.handlers = detectHandlers(v.modules.find((m) => m.name === v.mainModule)?.content ?? "");
+    s.deployedVersionId = v.id;
+    s.annotations = v.annotations;
+    s.etag = v.contentHash;
+    s.modified_on = now();
+  };
+
+  const deploy = (s: ScriptRecord, v: VersionRecord, source: string, annotations: Record<string, string> = {}): DeploymentRecord => {
+    makeLive(s, v);
+    const d: DeploymentRecord = { id: randomUUID(), created_on: now(), source, strategy: "percentage", versions: [{ version_id: v.id, percentage: 100 }], annotations };
+    s.deployments.unshift(d);
+    return d;
+  };
+
+  const scriptSummary = (s: ScriptRecord): Record<string, unknown> => ({
+    id: s.name,
+    tag: s.tag,
+    tags: s.tags,
+    etag: s.etag,
+    handlers: s.handlers,
+    named_handlers: [],
+    created_on: s.created_on,
+    modified_on: s.modified_on,
+    usage_model: "standard",
+    compatibility_date: s.compatibilityDate,
+    compatibility_flags: s.compatibilityFlags,
+    last_deployed_from: s.last_deployed_from,
+    has_modules: true,
+    has_assets: false,
+    logpush: s.logpush ?? false,
+    observability: s.observability,
+    tail_consumers: s.tailConsumers ?? null,
+    placement: {},
+  });
+
+  const versionView = (s: ScriptRecord, v: VersionRecord): Record<string, unknown> => ({
+    id: v.id,
+    number: v.number,
+    metadata: { created_on: v.created_on, modified_on: v.created_on, source: v.source, author_id: hex(16), author_email: "test@example.com", hasPreview: false },
+    annotations: { "workers/triggered_by": v.number === 1 ? "upload" : "version_upload", ...v.annotations },
+    resources: {
+      script: { etag: v.contentHash, handlers: detectHandlers(v.modules.find((m) => m.name === v.mainModule)?.content ?? ""), last_deployed_from: s.last_deployed_from },
+      script_runtime: { compatibility_date: v.compatibilityDate, compatibility_flags: v.compatibilityFlags, usage_model: "standard", limits: {} },
+      bindings: [...v.bindings, ...secretBindings(s)],
+    },
+  });
+
+  const settingsView = (s: ScriptRecord): Record<string, unknown> => ({
+    bindings: [...s.bindings, ...secretBindings(s)],
+    compatibility_date: s.compatibilityDate,
+    compatibility_flags: s.compatibilityFlags,
+    logpush: s.logpush ?? false,
+    observability: s.observability ?? null,
+    placement: {},
+    tags: s.tags,
+    tail_consumers: s.tailConsumers ?? null,
+    usage_model: "standard",
+    limits: {},
+  });
+
+  const removeScript = (name: string): void => {
+    script(name);
+    state.scripts.delete(name);
+    // Cloudflare removes the Worker's queue consumers with it; its producer bindings go with the script.
+    for (const q of state.queues.values()) q.consumers = q.consumers.filter((c) => c.script_name !== name);
+  };
+
+  const patchScriptSettings = (s: ScriptRecord, body: Record<string, unknown>): void => {
+    if ("tags" in body) {
+      const tags = body.tags;
+      if (tags !== null && (!Array.isArray(tags) || tags.some((t) => typeof t !== "string"))) throw new HttpError(400, { code: ERR.validation, message: "tags must be a list of strings" });
+      s.tags = (tags as string[] | null) ?? [];
+    }
+    if ("observability" in body) s.observability = body.observability;
+    if ("logpush" in body) s.logpush = Boolean(body.logpush);
+    if ("tail_consumers" in body) s.tailConsumers = body.tail_consumers;
+  };
+
+  // ---- queues ----------------------------------------------------------------------------
+
+  const queueView = (q: QueueRecord): Record<string, unknown> => {
+    const producers = producersOf(q.queue_name);
+    const consumers = q.consumers.map(consumerView);
+    return { ...q, producers, producers_total_count: producers.length, consumers, consumers_total_count: consumers.length };
+  };
+  const consumerView = (c: QueueConsumerRecord): Record<string, unknown> => {
+    const queue = queueByName(c.queue_name);
+    return { ...c, ...(c.script_name !== undefined ? { script: c.script_name } : {}), queue_id: queue?.queue_id };
+  };
+  const queue = (id: string): QueueRecord => {
+    const q = state.queues.get(id);
+    if (!q) throw new HttpError(404, ERR.queueNotFound);
+    return q;
+  };
+
+  const checkQueueSettings = (settings: unknown): QueueRecord["settings"] => {
+    if (settings === undefined || settings === null) return {};
+    const s = settings as QueueRecord["settings"];
+    const bad = (s.delivery_delay !== undefined && !(s.delivery_delay >= 0 && s.delivery_delay <= 86_400)) || (s.message_retention_period !== undefined && !(s.message_retention_period >= 60 && s.message_retention_period <= 1_209_600));
+    if (bad) throw new HttpError(400, { code: ERR.invalidQueueSettings, message: "workers.api.error.invalid_queue_settings" });
+    return { ...s };
+  };
+
+  const checkConsumer = (q: QueueRecord, body: Record<string, unknown>, replacing?: QueueConsumerRecord): QueueConsumerRecord => {
+    const type = body.type ?? "worker";
+    if (type !== "worker" && type !== "http_pull") throw new HttpError(400, { code: ERR.invalidConsumerSettings, message: `unknown consumer type ${String(type)}` });
+    const settings = (body.settings ?? {}) as Record<string, unknown>;
+    const clean: QueueConsumerRecord["settings"] = {};
+    for (const [key, [min, max]] of Object.entries(consumerLimits)) {
+      const value = settings[key];
+      if (value === undefined) continue;
+      if (value === null && key === "max_concurrency") {
+        clean.max_concurrency = null;
+        continue;
+      }
+      if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max)
+        throw new HttpError(400, { code: ERR.invalidConsumerSettings, message: `workers.api.error.invalid_consumer_settings: ${key} must be an integer from ${min} to ${max}` });
+      (clean as Record<string, number>)[key] = value;
+    }
+    const dlq = typeof body.dead_letter_queue === "string" ? body.dead_letter_queue : "";
+    if (dlq && !queueByName(dlq)) throw new HttpError(404, { ...ERR.queueNotFound, message: `${ERR.queueNotFound.message}: dead letter queue "${dlq}" does not exist` });
+    if (dlq === q.queue_name) throw new HttpError(400, { code: ERR.invalidConsumerSettings, message: "a queue cannot be its own dead letter queue" });
+    let scriptName: string | undefined;
+    if (type === "worker") {
+      scriptName = typeof body.script_name === "string" ? body.script_name : typeof body.script === "string" ? body.script : undefined;
+      if (!scriptName) throw new HttpError(400, { code: ERR.invalidConsumerSettings, message: "a worker consumer needs a script_name" });
+      const s = script(scriptName);
+      if (!s.handlers.includes("queue")) throw new HttpError(400, ERR.queueHandlerMissing);
+    }
+    // One Worker consumer per queue (an HTTP pull consumer may sit beside it).
+    if (q.consumers.some((c) => c !== replacing && c.type === type)) throw new HttpError(400, ERR.consumerExists);
+    return {
+      consumer_id: replacing?.consumer_id ?? hex(16),
+      type,
+      ...(scriptName !== undefined ? { script_name: scriptName } : {}),
+      queue_name: q.queue_name,
+      dead_letter_queue: dlq,
+      settings: type === "worker" ? { batch_size: 10, max_retries: 3, max_wait_time_ms: 5000, ...clean } : { batch_size: 10, max_retries: 3, visibility_timeout_ms: 30_000, ...clean },
+      created_on: replacing?.created_on ?? now(),
+    };
+  };
+
+  // ---- routing ---------------------------------------------------------------------------
+
+  type Handler = (ctx: { req: http.IncomingMessage; body: Buffer; json: () => Record<string, unknown>; query: URLSearchParams; p: string[] }) => Promise<Reply> | Reply;
+  const routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
+  const route = (method: string, path: string, handler: Handler): void => {
+    const pattern = new RegExp(`^${path.replace(/:[a-z_]+/g, "([^/]+)")}$`);
+    routes.push({ method, pattern, handler });
+  };
+  const ok = (result: unknown, extra: Partial<Reply> = {}): Reply => ({ result, ...extra });
+
+  const A = "/accounts/:account";
+  const S = `${A}/workers/scripts/:script`;
+
+  // Account-level
+  route("GET", `${A}/workers/subdomain`, () => {
+    if (state.subdomain === null) throw new HttpError(404, { code: 10007, message: "workers.api.error.subdomain_not_found" });
+    return ok({ subdomain: state.subdomain });
+  });
+  route("PUT", `${A}/workers/subdomain`, ({ json }) => {
+    state.subdomain = String(json().subdomain);
+    return ok({ subdomain: state.subdomain });
+  });
+  route("GET", `${A}/workers/account-settings`, () => ok({ default_usage_model: "standard", green_compute: false }));
+  route("GET", `${A}/workers/durable_objects/namespaces`, () => ok([], { result_info: { page: 1, per_page: 1000, count: 0, total_count: 0 } }));
+  route("GET", `${A}/storage/kv/namespaces`, () => ok([], { result_info: { page: 1, per_page: 100, count: 0, total_count: 0 } }));
+  route("GET", `${A}/workers/domains`, () => ok([]));
+
+  // Scripts
+  route("GET", `${A}/workers/scripts`, () => ok([...state.scripts.values()].map(scriptSummary)));
+  route("PUT", S, async ({ req, body, p }) => {
+    const name = p[1] ?? "";
+    checkScriptName(name);
+    const previous = state.scripts.get(name);
+    const { version, secrets, metadata } = await readUpload(req, body, previous);
+    const s = previous ?? newScript(name, userAgentSource(req));
+    s.last_deployed_from = userAgentSource(req);
+    s.secrets = secrets;
+    s.versions.push(version);
+    // Script-wide settings an upload carries (the versions API ignores these).
+    patchScriptSettings(s, pick(metadata, ["tags", "observability", "logpush", "tail_consumers"]));
+    deploy(s, version, userAgentSource(req), { "workers/triggered_by": "upload" });
+    state.scripts.set(name, s);
+    return ok({ ...scriptSummary(s), startup_time_ms: 1, deployment_id: version.id });
+  });
+  route("GET", S, ({ p }) => {
+    const s = script(p[1] ?? "");
+    const form = new FormData();
+    for (const m of s.modules) form.set(m.name, new File([m.content], m.name, { type: m.type }));
+    return { result: null, form };
+  });
+  route("DELETE", S, ({ p }) => {
+    removeScript(p[1] ?? "");
+    return ok(null);
+  });
+  route("GET", `${S}/content/v2`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return { result: null, raw: { contentType: "application/javascript+module", body: s.modules.find((m) => m.name === s.mainModule)?.content ?? "" } };
+  });
+  route("GET", `${A}/workers/services/:script`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return ok({ id: s.name, default_environment: { environment: "production", created_on: s.created_on, modified_on: s.modified_on, script: scriptSummary(s) }, created_on: s.created_on, modified_on: s.modified_on });
+  });
+  route("DELETE", `${A}/workers/services/:script`, ({ p }) => {
+    removeScript(p[1] ?? "");
+    return ok(null);
+  });
+  route("GET", `${A}/workers/workers/:script`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return ok({ id: s.tag, name: s.name, created_on: s.created_on, updated_on: s.modified_on, tags: s.tags, logpush: s.logpush ?? false, observability: s.observability ?? null, tail_consumers: s.tailConsumers ?? [], subdomain: { enabled: s.workersDev, previews_enabled: s.previewsEnabled } });
+  });
+
+  // Versions and deployments
+  route("POST", `${S}/versions`, async ({ req, body, p }) => {
+    const s = script(p[1] ?? "");
+    const { version, secrets } = await readUpload(req, body, s);
+    s.versions.push(version);
+    s.secrets = secrets;
+    return ok({ ...versionView(s, version), startup_time_ms: 1 });
+  });
+  route("GET", `${S}/versions`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return ok({ items: [...s.versions].reverse().map((v) => versionView(s, v)) }, { result_info: { page: 1, per_page: 100, count: s.versions.length, total_count: s.versions.length } });
+  });
+  route("GET", `${S}/versions/:version`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    const v = s.versions.find((x) => x.id === p[2]);
+    if (!v) throw new HttpError(404, ERR.versionNotFound);
+    return ok(versionView(s, v));
+  });
+  route("GET", `${S}/deployments`, ({ p }) => ok({ deployments: script(p[1] ?? "").deployments }));
+  route("POST", `${S}/deployments`, ({ req, p, json }) => {
+    const s = script(p[1] ?? "");
+    const body = json() as { versions?: { version_id: string; percentage: number }[]; annotations?: Record<string, string> };
+    const versions = body.versions ?? [];
+    const total = versions.reduce((sum, v) => sum + v.percentage, 0);
+    if (versions.length === 0 || total !== 100) throw new HttpError(400, { code: ERR.validation, message: "deployment version percentages must add up to 100" });
+    const top = [...versions].sort((a, b) => b.percentage - a.percentage)[0];
+    const v = s.versions.find((x) => x.id === top?.version_id);
+    if (!v) throw new HttpError(404, ERR.versionNotFound);
+    const d = deploy(s, v, userAgentSource(req), Object.fromEntries(Object.entries(body.annotations ?? {}).filter(([, value]) => typeof value === "string")));
+    d.versions = versions;
+    return ok(d);
+  });
+
+  // Settings
+  route("GET", `${S}/settings`, ({ p }) => ok(settingsView(script(p[1] ?? ""))));
+  route("PATCH", `${S}/settings`, async ({ req, body, p }) => {
+    const s = script(p[1] ?? "");
+    const form = await parseForm(req, body);
+    const part = form.get("settings");
+    const settings = JSON.parse(part === null ? "{}" : typeof part === "string" ? part : await part.text()) as Record<string, unknown>;
+    if ("bindings" in settings) {
+      const { bindings, secrets } = resolveBindings({ bindings: settings.bindings, keep_bindings: ["secret_text"] }, s);
+      const current = s.versions.find((v) => v.id === s.deployedVersionId);
+      if (current) {
+        const v: VersionRecord = { ...current, id: randomUUID(), number: (s.versions.at(-1)?.number ?? 0) + 1, created_on: now(), bindings };
+        s.versions.push(v);
+        s.secrets = secrets;
+        deploy(s, v, "api", { "workers/triggered_by": "settings_update" });
+      }
+    }
+    if (typeof settings.compatibility_date === "string") s.compatibilityDate = settings.compatibility_date;
+    if (Array.isArray(settings.compatibility_flags)) s.compatibilityFlags = settings.compatibility_flags as string[];
+    patchScriptSettings(s, pick(settings, ["tags", "observability", "logpush", "tail_consumers"]));
+    return ok(settingsView(s));
+  });
+  route("GET", `${S}/script-settings`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return ok({ logpush: s.logpush ?? false, observability: s.observability ?? null, tags: s.tags, tail_consumers: s.tailConsumers ?? null });
+  });
+  route("PATCH", `${S}/script-settings`, ({ p, json }) => {
+    const s = script(p[1] ?? "");
+    patchScriptSettings(s, json());
+    return ok({ logpush: s.logpush ?? false, observability: s.observability ?? null, tags: s.tags, tail_consumers: s.tailConsumers ?? null });
+  });
+
+  // Triggers
+  route("GET", `${S}/schedules`, ({ p }) => ok({ schedules: script(p[1] ?? "").crons }));
+  route("PUT", `${S}/schedules`, ({ p, body }) => {
+    const s = script(p[1] ?? "");
+    const list = JSON.parse(body.toString("utf8") || "[]") as { cron?: string }[];
+    if (!Array.isArray(list)) throw new HttpError(400, { code: ERR.validation, message: "schedules must be a list of { cron }" });
+    for (const c of list) if (typeof c.cron !== "string" || c.cron.trim().split(/\s+/).length !== 5) throw new HttpError(400, { code: ERR.validation, message: `invalid cron expression: ${String(c.cron)}` });
+    const stamp = now();
+    s.crons = list.map((c) => ({ cron: String(c.cron), created_on: stamp, modified_on: stamp }));
+    return ok({ schedules: s.crons });
+  });
+  route("GET", `${S}/subdomain`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    return ok({ enabled: s.workersDev, previews_enabled: s.previewsEnabled });
+  });
+  route("POST", `${S}/subdomain`, ({ p, json }) => {
+    const s = script(p[1] ?? "");
+    const body = json();
+    if (typeof body.enabled === "boolean") s.workersDev = body.enabled;
+    s.previewsEnabled = typeof body.previews_enabled === "boolean" ? body.previews_enabled : s.workersDev;
+    if (s.workersDev && state.subdomain === null) throw new HttpError(400, { code: 10007, message: "workers.api.error.subdomain_not_found" });
+    return ok({ enabled: s.workersDev, previews_enabled: s.previewsEnabled });
+  });
+  route("DELETE", `${S}/subdomain`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    s.workersDev = false;
+    s.previewsEnabled = false;
+    return ok({ enabled: false, previews_enabled: false });
+  });
+
+  // Secrets
+  route("GET", `${S}/secrets`, ({ p }) => ok(secretBindings(script(p[1] ?? ""))));
+  route("PUT", `${S}/secrets`, ({ p, json }) => {
+    const s = script(p[1] ?? "");
+    const body = json();
+    const name = body.name;
+    if (typeof name !== "string" || !name) throw new HttpError(400, { code: ERR.validation, message: "secret must have a name" });
+    if (body.type !== undefined && body.type !== "secret_text") throw new HttpError(400, { code: ERR.validation, message: `unsupported secret type ${String(body.type)}` });
+    if (s.bindings.some((b) => b.name === name)) throw new HttpError(400, { code: ERR.validation, message: `Binding name '${name}' already in use` });
+    s.secrets.set(name, String(body.text ?? ""));
+    s.modified_on = now();
+    return ok({ name, type: "secret_text" });
+  });
+  route("PATCH", `${S}/secrets-bulk`, ({ p, json }) => {
+    const s = script(p[1] ?? "");
+    const secrets = (json().secrets ?? {}) as Record<string, { text?: string } | null>;
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value === null) s.secrets.delete(name);
+      else {
+        if (s.bindings.some((b) => b.name === name)) throw new HttpError(400, { code: ERR.validation, message: `Binding name '${name}' already in use` });
+        s.secrets.set(name, String(value.text ?? ""));
+      }
+    }
+    s.modified_on = now();
+    return ok(secretBindings(s));
+  });
+  route("GET", `${S}/secrets/:secret`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    const name = decodeURIComponent(p[2] ?? "");
+    if (!s.secrets.has(name)) throw new HttpError(404, ERR.secretNotFound);
+    return ok({ name, type: "secret_text" });
+  });
+  route("DELETE", `${S}/secrets/:secret`, ({ p }) => {
+    const s = script(p[1] ?? "");
+    const name = decodeURIComponent(p[2] ?? "");
+    if (!s.secrets.delete(name)) throw new HttpError(404, ERR.secretNotFound);
+    return ok(null);
+  });
+  route("GET", `${S}/references`, () => ok({ services: [], durable_objects: [], dispatch_outbounds: [], tail_consumers: [] }));
+
+  // Queues
+  route("GET", `${A}/queues`, ({ query }) => {
+    const names = query.getAll("name");
+    const list = [...state.queues.values()].filter((q) => names.length === 0 || names.includes(q.queue_name));
+    const page = Math.max(1, Number(query.get("page") ?? 1));
+    const perPage = Math.max(1, Number(query.get("per_page") ?? 100));
+    const slice = list.slice((page - 1) * perPage, page * perPage);
+    return ok(slice.map(queueView), { result_info: { page, per_page: perPage, count: slice.length, total_count: list.length, total_pages: Math.max(1, Math.ceil(list.length / perPage)) } });
+  });
+  route("POST", `${A}/queues`, ({ json }) => {
+    const body = json();
+    const name = body.queue_name;
+    if (typeof name !== "string" || !/^[a-zA-Z0-9_-]{1,63}$/.test(name)) throw new HttpError(400, { code: 11003, message: "workers.api.error.invalid_queue_name" });
+    if (queueByName(name)) throw new HttpError(409, { ...ERR.queueExists, message: `${ERR.queueExists.message}: a queue named "${name}" already exists` });
+    const q: QueueRecord = { queue_id: hex(16), queue_name: name, created_on: now(), modified_on: now(), settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600, ...checkQueueSettings(body.settings) }, consumers: [] };
+    state.queues.set(q.queue_id, q);
+    return ok(queueView(q));
+  });
+  route("GET", `${A}/queues/:queue`, ({ p }) => ok(queueView(queue(p[1] ?? ""))));
+  route("PATCH", `${A}/queues/:queue`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    q.settings = { ...q.settings, ...checkQueueSettings(json().settings) };
+    q.modified_on = now();
+    return ok(queueView(q));
+  });
+  route("PUT", `${A}/queues/:queue`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    q.settings = { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600, ...checkQueueSettings(json().settings) };
+    q.modified_on = now();
+    return ok(queueView(q));
+  });
+  route("DELETE", `${A}/queues/:queue`, ({ p }) => {
+    const q = queue(p[1] ?? "");
+    const producers = producersOf(q.queue_name);
+    if (producers.length > 0) throw new HttpError(400, { ...ERR.queueInUse, message: `${ERR.queueInUse.message}: queue "${q.queue_name}" is bound by ${producers.map((x) => x.script).join(", ")}` });
+    state.queues.delete(q.queue_id);
+    for (const other of state.queues.values()) for (const c of other.consumers) if (c.dead_letter_queue === q.queue_name) c.dead_letter_queue = "";
+    return ok(null);
+  });
+  route("GET", `${A}/queues/:queue/consumers`, ({ p }) => ok(queue(p[1] ?? "").consumers.map(consumerView)));
+  route("POST", `${A}/queues/:queue/consumers`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const c = checkConsumer(q, json());
+    q.consumers.push(c);
+    q.modified_on = now();
+    return ok(consumerView(c));
+  });
+  route("GET", `${A}/queues/:queue/consumers/:consumer`, ({ p }) => {
+    const c = queue(p[1] ?? "").consumers.find((x) => x.consumer_id === p[2]);
+    if (!c) throw new HttpError(404, { code: 11002, message: "workers.api.error.consumer_not_found" });
+    return ok(consumerView(c));
+  });
+  route("PUT", `${A}/queues/:queue/consumers/:consumer`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const existing = q.consumers.find((x) => x.consumer_id === p[2]);
+    if (!existing) throw new HttpError(404, { code: 11002, message: "workers.api.error.consumer_not_found" });
+    const c = checkConsumer(q, json(), existing);
+    q.consumers[q.consumers.indexOf(existing)] = c;
+    q.modified_on = now();
+    return ok(consumerView(c));
+  });
+  route("DELETE", `${A}/queues/:queue/consumers/:consumer`, ({ p }) => {
+    const q = queue(p[1] ?? "");
+    const before = q.consumers.length;
+    q.consumers = q.consumers.filter((x) => x.consumer_id !== p[2]);
+    if (q.consumers.length === before) throw new HttpError(404, { code: 11002, message: "workers.api.error.consumer_not_found" });
+    return ok(null);
+  });
+
+  // ---- server ----------------------------------------------------------------------------
+
+  const BASE = "/client/v4";
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      void handle(req, res, Buffer.concat(chunks));
+    });
+  });
+
+  const send = (res: http.ServerResponse, status: number, payload: unknown): void => {
+    const text = JSON.stringify(payload);
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const fail = (res: http.ServerResponse, status: number, errors: ApiError[]): void => send(res, status, { success: false, errors, messages: [], result: null });
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const method = req.method ?? "GET";
+    const path = url.pathname.startsWith(BASE) ? url.pathname.slice(BASE.length) : url.pathname;
+    const call: ApiCall = { method, path, status: 0, ...(url.search ? { query: url.search.slice(1) } : {}) };
+    calls.push(call);
+    const respond = (status: number, errors: ApiError[]): void => {
+      call.status = status;
+      fail(res, status, errors);
+    };
+    try {
+      call.body = await describeBody(req, body);
+      if (!url.pathname.startsWith(BASE)) return respond(404, [ERR.noRoute]);
+      const auth = req.headers.authorization;
+      if (!auth || !/^Bearer \S+$/.test(auth)) return respond(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }]);
+      const accountMatch = /^\/accounts\/([^/]+)/.exec(path);
+      if (accountMatch && accountMatch[1] !== accountId) return respond(403, [ERR.auth]);
+      const failure = failures.findIndex((f) => f.match.method.toUpperCase() === method && path.includes(f.match.pathIncludes));
+      if (failure >= 0) {
+        const [f] = failures.splice(failure, 1);
+        if (f) return respond(f.status, [f.error]);
+      }
+      const found = routes.find((r) => r.method === method && r.pattern.test(path));
+      if (!found) {
+        unknown.push(`${method} ${path}${url.search}`);
+        process.stderr.write(`[cloudflare-api stand-in] no route: ${method} ${path}${url.search}\n`);
+        return respond(404, [{ code: ERR.noRoute.code, message: `Could not route to ${BASE}${path}, perhaps your object identifier is invalid?` }, { code: 7000, message: "No route for that URI" }]);
+      }
+      const p = (found.pattern.exec(path) ?? []).slice(1).map((s) => decodeURIComponent(s));
+      const json = (): Record<string, unknown> => {
+        if (body.length === 0) return {};
+        try {
+          return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+        } catch {
+          throw new HttpError(400, { code: 10026, message: "Could not parse the request body as JSON" });
+        }
+      };
+      const reply = await found.handler({ req, body, json, query: url.searchParams, p });
+      call.status = reply.status ?? 200;
+      if (reply.form) {
+        const r = new Response(reply.form);
+        const buf = Buffer.from(await r.arrayBuffer());
+        res.writeHead(call.status, { "content-type": r.headers.get("content-type") ?? "multipart/form-data" });
+        res.end(buf);
+        return;
+      }
+      if (reply.raw) {
+        res.writeHead(call.status, { "content-type": reply.raw.contentType });
+        res.end(reply.raw.body);
+        return;
+      }
+      send(res, call.status, { success: true, errors: [], messages: [], result: reply.result, ...(reply.result_info ? { result_info: reply.result_info } : {}) });
+    } catch (error) {
+      if (error instanceof HttpError) return respond(error.status, error.errors);
+      process.stderr.write(`[cloudflare-api stand-in] ${method} ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      respond(500, [ERR.internal]);
+    }
+  };
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}${BASE}`,
+    accountId,
+    calls,
+    state,
+    unknown,
+    queueByName,
+    failNext(match, status = 500, error) {
+      failures.push({ match, status, error: error ?? (status >= 500 ? { ...ERR.internal } : { code: ERR.validation, message: "injected failure" }) });
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function checkScriptName(name: string): void {
+  if (!/^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) throw new HttpError(400, { code: 10016, message: "workers.api.error.invalid_script_name" });
+}
+
+function userAgentSource(req: http.IncomingMessage): string {
+  return /^wrangler\//.test(req.headers["user-agent"] ?? "") ? "wrangler" : "api";
+}
+
+async function parseForm(req: http.IncomingMessage, body: Buffer): Promise<FormData> {
+  const type = req.headers["content-type"] ?? "";
+  if (!type.startsWith("multipart/form-data")) throw new HttpError(400, { code: 10001, message: "Content-Type must be multipart/form-data" });
+  try {
+    return await new Response(new Uint8Array(body), { headers: { "content-type": type } }).formData();
+  } catch {
+    throw new HttpError(400, { code: 10001, message: "Could not parse the multipart body" });
+  }
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string");
+}
+
+function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => k in source).map((k) => [k, source[k]]));
+}
+
+/** Metadata with secret_text values replaced, for calls and stored versions. */
+function redactMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(metadata.bindings)) return metadata;
+  return { ...metadata, bindings: (metadata.bindings as Record<string, unknown>[]).map((b) => (b.type === "secret_text" ? { ...b, text: "[redacted]" } : b)) };
+}
+
+/** What a call recorded: JSON bodies parsed, multipart summarised, secret values redacted. */
+async function describeBody(req: http.IncomingMessage, body: Buffer): Promise<unknown> {
+  if (body.length === 0) return undefined;
+  const type = req.headers["content-type"] ?? "";
+  if (type.startsWith("multipart/form-data")) {
+    const form = await parseForm(req, body);
+    const parts: { name: string; type: string; size: number }[] = [];
+    let metadata: unknown;
+    for (const [name, value] of form.entries()) {
+      const text = typeof value === "string" ? value : await value.text();
+      if (name === "metadata" || name === "settings") {
+        try {
+          metadata = redactMetadata(JSON.parse(text) as Record<string, unknown>);
+        } catch {
+          metadata = text;
+        }
+      } else parts.push({ name, type: typeof value === "string" ? "text/plain" : value.type, size: Buffer.byteLength(text) });
+    }
+    return { metadata, parts };
+  }
+  const text = body.toString("utf8");
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+      const record = parsed as Record<string, unknown>;
+      if (record.type === "secret_text" && "text" in record) return { ...record, text: "[redacted]" };
+      if (typeof record.secrets === "object" && record.secrets !== null)
+        return { ...record, secrets: Object.fromEntries(Object.entries(record.secrets as Record<string, unknown>).map(([k, v]) => [k, v === null ? null : { ...(v as object), text: "[redacted]" }])) };
+    }
+    return parsed;
+  } catch {
+    return text;
+  }
+}
