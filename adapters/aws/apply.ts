@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import { failure } from "../../src/errors.ts";
 import type { AwsClients } from "./clients.ts";
-import type { Change, Plan } from "./plan.ts";
-import type { FunctionResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource, Tags } from "./resources.ts";
+import type { Change, Plan } from "../../src/deploy/plan.ts";
+import type { AwsResource, FunctionResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource, Tags } from "./resources.ts";
 import { notFound, permissionIds, URL_PERMISSIONS, type DeployedMapping, type DeployedState } from "./state.ts";
 
 export interface ApplyOptions {
@@ -16,10 +16,10 @@ export interface ApplyOptions {
  * then deletes in the reverse order. Every step is idempotent against what it finds, so a
  * deploy killed half-way converges when run again.
  */
-export async function applyPlan(clients: AwsClients, plan: Plan, deployed: DeployedState, options: ApplyOptions): Promise<void> {
+export async function applyPlan(clients: AwsClients, plan: Plan<AwsResource>, deployed: DeployedState, options: ApplyOptions): Promise<void> {
   const upserts = plan.changes.filter((c) => c.action !== "delete");
   const deletes = plan.changes.filter((c) => c.action === "delete" && !c.keptBecause);
-  const phase = async (changes: Change[], run: (change: Change) => Promise<void>) => {
+  const phase = async (changes: Change<AwsResource>[], run: (change: Change<AwsResource>) => Promise<void>) => {
     await Promise.all(
       changes.map(async (change) => {
         try {
@@ -31,7 +31,7 @@ export async function applyPlan(clients: AwsClients, plan: Plan, deployed: Deplo
       }),
     );
   };
-  const isDlq = (c: Change) => c.kind === "queue" && c.name.endsWith("-dlq");
+  const isDlq = (c: Change<AwsResource>) => c.kind === "queue" && c.name.endsWith("-dlq");
 
   await phase(upserts.filter((c) => c.kind === "role" || c.kind === "schedule-group" || isDlq(c)), (c) => upsert(clients, c, deployed));
   await phase(upserts.filter((c) => c.kind === "queue" && !isDlq(c)), (c) => upsert(clients, c, deployed));
@@ -44,9 +44,9 @@ export async function applyPlan(clients: AwsClients, plan: Plan, deployed: Deplo
   await phase(deletes.filter((c) => isDlq(c) || c.kind === "role" || c.kind === "schedule-group"), (c) => remove(clients, c, deployed));
 }
 
-const symbol = (c: Change) => ({ create: "+", update: "~", delete: "-" })[c.action];
+const symbol = (c: Change<AwsResource>) => ({ create: "+", update: "~", delete: "-" })[c.action];
 
-async function upsert(clients: AwsClients, change: Change, deployed: DeployedState): Promise<void> {
+async function upsert(clients: AwsClients, change: Change<AwsResource>, deployed: DeployedState): Promise<void> {
   const fields = change.action === "update" ? new Set(change.fields.map((f) => f.field.split(".")[0])) : undefined;
   const r = change.resource;
   if (r.kind === "role") return upsertRole(clients, r, fields);
@@ -189,7 +189,7 @@ async function upsertSchedule(clients: AwsClients, schedule: ScheduleResource, c
   else await scheduler.send(new sdk.scheduler.UpdateScheduleCommand(input));
 }
 
-async function remove(clients: AwsClients, change: Change, deployed: DeployedState): Promise<void> {
+async function remove(clients: AwsClients, change: Change<AwsResource>, deployed: DeployedState): Promise<void> {
   const { lambda, sqs, iam, scheduler, sdk } = clients;
   const r = change.resource;
   if (r.kind === "schedule") await scheduler.send(new sdk.scheduler.DeleteScheduleCommand({ Name: r.name, GroupName: r.group })).catch(gone());

@@ -4,14 +4,14 @@ import type { Formation } from "../../src/formation/types.ts";
 import { applyPlan } from "./apply.ts";
 import { acquireDeployLock } from "./lock.ts";
 import { accountOf, awsClients, deployRegion } from "./clients.ts";
-import { planChanges, type Plan } from "./plan.ts";
+import { planChanges, type Plan } from "../../src/deploy/plan.ts";
 
 interface PlanOptions {
   force?: boolean;
   /** Plan the removal of everything of the app and stage. */
   destroy?: boolean;
 }
-import { desiredResources } from "./resources.ts";
+import { desiredResources, type AwsResource } from "./resources.ts";
 import { readDeployed } from "./state.ts";
 
 /**
@@ -30,7 +30,7 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
   const secrets = Object.fromEntries(formation.secrets.map((name) => [name, env[name] as string]));
   const desired = desiredResources(formation, manifest, buildDir, { account, region, stage, secrets });
   let deployed = await readDeployed(clients, formation.app, stage);
-  const planFor = (options: PlanOptions = {}): Plan =>
+  const planFor = (options: PlanOptions = {}): Plan<AwsResource> =>
     planChanges(options.destroy ? [] : desired, deployed.resources, { secrets: formation.secrets, queueDepth: deployed.queueDepth, force: options.force || options.destroy });
 
   return {
@@ -46,7 +46,7 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
      * Holding the stage's deploy lock (one deploy at a time), reads the deployed state again
      * and applies the plan from it: another deploy may have finished since this one planned.
      */
-    async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan> {
+    async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan<AwsResource>> {
       // Nothing to do is done without a single mutating call, not even the lock's.
       if (!planFor(options).changes.some((c) => !(c.action === "delete" && c.keptBecause))) return planFor(options);
       const release = await acquireDeployLock(clients, formation.app, stage, (note) => progress(`note: ${note}`));

@@ -2,7 +2,7 @@ import path from "node:path";
 import readline from "node:readline/promises";
 import { accountOf, awsClients, deployRegion } from "../../adapters/aws/clients.ts";
 import { awsDeployment } from "../../adapters/aws/deploy.ts";
-import type { Change, Plan } from "../../adapters/aws/plan.ts";
+import type { Change, Plan } from "../deploy/plan.ts";
 import { buildFormation } from "../build/build.ts";
 import { loadConfig } from "../config/load.ts";
 import { usageError } from "../errors.ts";

@@ -1,4 +1,4 @@
-import { formatPlan } from "../../adapters/aws/plan.ts";
+import { formatPlan } from "../deploy/plan.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { planJson, prepareDeployment } from "./deployment.ts";

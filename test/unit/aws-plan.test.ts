@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatPlan, planChanges } from "../../adapters/aws/plan.ts";
+import { formatPlan, planChanges } from "../../src/deploy/plan.ts";
 import { desiredResources, type AwsResource, type FunctionResource, type QueueResource, type RoleResource } from "../../adapters/aws/resources.ts";
 import { buildFormation } from "../../src/build/build.ts";
 import { loadConfig } from "../../src/config/load.ts";

@@ -1,4 +1,3 @@
-import type { AwsResource } from "./resources.ts";
 
 /** One setting that differs between the formation and what is deployed. */
 export interface FieldChange {
@@ -7,13 +6,19 @@ export interface FieldChange {
   to: unknown;
 }
 
-export type Change =
-  | { action: "create"; kind: AwsResource["kind"]; name: string; resource: AwsResource }
-  | { action: "update"; kind: AwsResource["kind"]; name: string; resource: AwsResource; fields: FieldChange[] }
-  | { action: "delete"; kind: AwsResource["kind"]; name: string; resource: AwsResource; keptBecause?: string };
+/** Anything a platform deploys, identified by kind and name; its other fields are its settings. */
+export interface Resource {
+  kind: string;
+  name: string;
+}
 
-export interface Plan {
-  changes: Change[];
+export type Change<R extends Resource = Resource> =
+  | { action: "create"; kind: R["kind"]; name: string; resource: R }
+  | { action: "update"; kind: R["kind"]; name: string; resource: R; fields: FieldChange[] }
+  | { action: "delete"; kind: R["kind"]; name: string; resource: R; keptBecause?: string };
+
+export interface Plan<R extends Resource = Resource> {
+  changes: Change<R>[];
   unchanged: number;
 }
 
@@ -30,14 +35,14 @@ const NOT_COMPARED = new Set(["kind", "name", "zipPath"]);
 
 /**
  * What deploy would do: a pure function of the resources the formation asks for and the ones
- * read back from AWS (same shape; `null` is "none", and a field AWS would not tell is
+ * read back from the platform (same shape; `null` is "none", and a field AWS would not tell is
  * `undefined` and not compared).
  */
-export function planChanges(desired: AwsResource[], deployed: AwsResource[], options: PlanOptions): Plan {
-  const key = (r: AwsResource) => `${r.kind}:${r.name}`;
+export function planChanges<R extends Resource>(desired: R[], deployed: R[], options: PlanOptions): Plan<R> {
+  const key = (r: R) => `${r.kind}:${r.name}`;
   const existing = new Map(deployed.map((r) => [key(r), r]));
   const wanted = new Set(desired.map(key));
-  const changes: Change[] = [];
+  const changes: Change<R>[] = [];
   let unchanged = 0;
 
   for (const resource of desired) {
@@ -52,14 +57,14 @@ export function planChanges(desired: AwsResource[], deployed: AwsResource[], opt
   }
   for (const resource of deployed) {
     if (wanted.has(key(resource))) continue;
-    const depth = resource.kind === "queue" ? options.queueDepth?.[resource.name] ?? 0 : 0;
+    const depth = resource.kind === "queue" ? (options.queueDepth?.[resource.name] ?? 0) : 0;
     const keptBecause = depth > 0 && !options.force ? `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it` : undefined;
     changes.push({ action: "delete", kind: resource.kind, name: resource.name, resource, ...(keptBecause ? { keptBecause } : {}) });
   }
   return { changes, unchanged };
 }
 
-function diff(desired: AwsResource, deployed: AwsResource, secrets: string[]): FieldChange[] {
+function diff(desired: Resource, deployed: Resource, secrets: string[]): FieldChange[] {
   const fields: FieldChange[] = [];
   for (const [field, want] of Object.entries(desired)) {
     if (NOT_COMPARED.has(field)) continue;
@@ -108,7 +113,7 @@ function canonical(value: unknown): string {
 const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
 
 /** The plan as people read it: one line per change, the fields that change, a summary. */
-export function formatPlan(plan: Plan): string[] {
+export function formatPlan(plan: Plan<Resource>): string[] {
   const lines = plan.changes.map((change) => {
     const head = `  ${SYMBOL[change.action]} ${change.kind} ${change.name}`;
     if (change.action === "update") return `${head}: ${change.fields.map(describeField).join(", ")}`;
