@@ -1,0 +1,57 @@
+import { failure, usageError } from "../../src/errors.ts";
+
+/**
+ * Cloudflare's REST API, for what wrangler does not do or say: reading back what is deployed,
+ * queues, consumer settings. Auth the standard way: CLOUDFLARE_API_TOKEN, CLOUDFLARE_ACCOUNT_ID
+ * (or cloudflare.accountId in the config), CLOUDFLARE_API_BASE_URL for a local stand-in. A
+ * missing one fails before any change, also in CI where wrangler would ask to log in.
+ */
+export interface CloudflareApi {
+  accountId: string;
+  baseUrl: string;
+  token: string;
+  calls: { reads: number; writes: number };
+  get<T>(path: string): Promise<T>;
+  send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T>;
+}
+
+export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | undefined): CloudflareApi {
+  const token = env.CLOUDFLARE_API_TOKEN;
+  if (!token) throw usageError("CLOUDFLARE_API_TOKEN is not set", "Create a token with Workers Scripts and Queues edit permissions, then export CLOUDFLARE_API_TOKEN=... (in CI: a repository secret).");
+  const accountId = env.CLOUDFLARE_ACCOUNT_ID ?? configAccountId;
+  if (!accountId) throw usageError("no Cloudflare account: set CLOUDFLARE_ACCOUNT_ID, or cloudflare.accountId in twelve.config.ts", "The account id is on the dashboard's Workers overview page.");
+  const baseUrl = (env.CLOUDFLARE_API_BASE_URL ?? "https://api.cloudflare.com/client/v4").replace(/\/+$/, "");
+  const calls = { reads: 0, writes: 0 };
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (method === "GET") calls.reads++;
+    else calls.writes++;
+    const url = `${baseUrl}/accounts/${accountId}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw failure(`could not reach Cloudflare's API at ${baseUrl}: ${(error as Error).message}`, "Check the network, or CLOUDFLARE_API_BASE_URL.", error);
+    }
+    const envelope = (await response.json().catch(() => ({}))) as { success?: boolean; result?: T; errors?: { code: number; message: string }[] };
+    if (!response.ok || envelope.success === false) {
+      const errors = (envelope.errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || `HTTP ${response.status}`;
+      const hint = response.status === 401 || response.status === 403 ? "Check CLOUDFLARE_API_TOKEN and its permissions." : "Fix the cause and run the command again.";
+      throw Object.assign(failure(`Cloudflare API ${method} ${path} failed: ${errors}`, hint), { status: response.status, codes: (envelope.errors ?? []).map((e) => e.code) });
+    }
+    return envelope.result as T;
+  }
+
+  return {
+    accountId,
+    baseUrl,
+    token,
+    calls,
+    get: (path) => request("GET", path),
+    send: (method, path, body) => request(method, path, body),
+  };
+}

@@ -1,0 +1,75 @@
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cloudflareApi } from "../../adapters/cloudflare/api.ts";
+import { appTag, HASH_TAG, readDeployedWorkers, stageTag } from "../../adapters/cloudflare/state.ts";
+import { TwelveError } from "../../src/errors.ts";
+import { REPO, runTwelve } from "../support/cli.ts";
+import { startCloudflareApi } from "../support/cloudflare-api.ts";
+import { makeProject, removeProject } from "../support/project.ts";
+import { runWrangler } from "../support/wrangler.ts";
+
+// Reading back what is deployed on Cloudflare, after the real wrangler deployed the shop
+// formation's generated configs to the API stand-in.
+describe("Cloudflare: the API client and the deployed state", () => {
+  let cf: Awaited<ReturnType<typeof startCloudflareApi>>;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    cf = await startCloudflareApi();
+    env = { CLOUDFLARE_API_TOKEN: "test-token", CLOUDFLARE_ACCOUNT_ID: cf.accountId, CLOUDFLARE_API_BASE_URL: cf.url };
+    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
+    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
+    dir = makeProject(files);
+    expect((await runTwelve(["build", "--target", "cloudflare"], { cwd: dir })).code).toBe(0);
+
+    const api = cloudflareApi(env, undefined);
+    for (const queue of ["shop-dev-mailer", "shop-dev-mailer-dlq"]) await api.send("POST", "/queues", { queue_name: queue });
+    for (const process of ["web", "mailer", "nightly"]) {
+      const result = await runWrangler(["deploy", "--config", path.join(dir, ".twelve/build/cloudflare", process, "wrangler.json")], env);
+      expect(result.code, result.stderr).toBe(0);
+      await api.send("PATCH", `/workers/scripts/shop-dev-${process}/script-settings`, { tags: [appTag("shop"), stageTag("dev"), `${HASH_TAG}h-${process}`] });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await cf?.stop();
+    removeProject(dir);
+  });
+
+  it("reads back the app's Workers with their hash, crons and workers.dev flag, and its queues with the consumer's settings", async () => {
+    const api = cloudflareApi(env, undefined);
+    const { workers, queues } = await readDeployedWorkers(api, "shop", "dev");
+    expect(workers.map((w) => [w.name, w.contentHash, w.workersDev, w.crons]).sort()).toEqual([
+      ["shop-dev-mailer", "h-mailer", false, []],
+      ["shop-dev-nightly", "h-nightly", false, ["0 1,2 * * *"]],
+      ["shop-dev-web", "h-web", true, []],
+    ]);
+    const mailer = queues.find((q) => q.name === "shop-dev-mailer");
+    expect(mailer?.consumers).toEqual([
+      { id: expect.any(String), script: "shop-dev-mailer", batchSize: 10, maxRetries: 3, maxConcurrency: 5, deadLetterQueue: "shop-dev-mailer-dlq" },
+    ]);
+    expect(queues.map((q) => q.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-mailer-dlq"]);
+    expect(api.calls.writes).toBe(0);
+  });
+
+  it("ignores Workers of the same name prefix that are not the app's (untagged, or another stage)", async () => {
+    const api = cloudflareApi(env, undefined);
+    await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [appTag("shop"), stageTag("prod")] });
+    const { workers } = await readDeployedWorkers(api, "shop", "dev");
+    expect(workers.map((w) => w.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-web"]);
+    await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [appTag("shop"), stageTag("dev"), `${HASH_TAG}h-nightly`] });
+  });
+
+  it("a missing token or account fails before any call, naming what to set; an API error names the call and Cloudflare's code", async () => {
+    expect(() => cloudflareApi({ ...env, CLOUDFLARE_API_TOKEN: undefined }, undefined)).toThrow(/CLOUDFLARE_API_TOKEN is not set/);
+    expect(() => cloudflareApi({ ...env, CLOUDFLARE_ACCOUNT_ID: undefined }, undefined)).toThrow(/no Cloudflare account: set CLOUDFLARE_ACCOUNT_ID/);
+    expect(cloudflareApi({ ...env, CLOUDFLARE_ACCOUNT_ID: undefined }, cf.accountId).accountId).toBe(cf.accountId);
+    const api = cloudflareApi(env, undefined);
+    const error = (await api.get("/queues/no-such-queue").catch((e: unknown) => e)) as TwelveError;
+    expect(error).toBeInstanceOf(TwelveError);
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toMatch(/^Cloudflare API GET \/queues\/no-such-queue failed: 11000: /);
+  });
+});
