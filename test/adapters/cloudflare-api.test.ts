@@ -1,18 +1,16 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCloudflareApi, type CloudflareApi, type QueueRecord, type ScriptRecord } from "../support/cloudflare-api.ts";
 import { BIN, REPO } from "../support/cli.ts";
 import { runProcess, type ProcessResult } from "../support/process.ts";
+import { runWrangler } from "../support/wrangler.ts";
 import { makeProject, removeProject } from "../support/project.ts";
 
 // The real wrangler (4.164) against the local Cloudflare API stand-in: deploys of the shop's
 // generated configs, queues, secrets and delete, read back from the stand-in's state and
 // through the REST reads a deployer makes itself. Nothing leaves 127.0.0.1: the proxy
 // variables point every other host at a dead local port.
-const WRANGLER = path.join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
 const SECRET = "s3cr3t-do-not-print";
 
 describe("wrangler against the Cloudflare API stand-in", () => {
@@ -20,38 +18,20 @@ describe("wrangler against the Cloudflare API stand-in", () => {
   let dir: string;
   let out: string;
 
-  const wrangler = (args: string[], stdin?: string): Promise<ProcessResult> => {
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-wrangler-"));
-    return new Promise<ProcessResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [WRANGLER, ...args], {
-        cwd: out,
-        stdio: ["pipe", "pipe", "pipe"],
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          XDG_CONFIG_HOME: path.join(home, ".config"),
-          TMPDIR: home,
-          CI: "true",
-          WRANGLER_SEND_METRICS: "false",
-          WRANGLER_HIDE_BANNER: "true",
-          NO_COLOR: "1",
-          HTTPS_PROXY: "http://127.0.0.1:9",
-          HTTP_PROXY: "http://127.0.0.1:9",
-          NO_PROXY: "127.0.0.1",
-          CLOUDFLARE_API_BASE_URL: api.url,
-          CLOUDFLARE_API_TOKEN: "test-token",
-          CLOUDFLARE_ACCOUNT_ID: api.accountId,
-        },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d) => (stdout += d));
-      child.stderr.on("data", (d) => (stderr += d));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin ?? "");
-    }).finally(() => fs.rmSync(home, { recursive: true, force: true }));
-  };
+  const wrangler = (args: string[], stdin?: string): Promise<ProcessResult> =>
+    runWrangler(
+      args,
+      {
+        // Every host but the stand-in goes to a dead local port.
+        HTTPS_PROXY: "http://127.0.0.1:9",
+        HTTP_PROXY: "http://127.0.0.1:9",
+        NO_PROXY: "127.0.0.1",
+        CLOUDFLARE_API_BASE_URL: api.url,
+        CLOUDFLARE_API_TOKEN: "test-token",
+        CLOUDFLARE_ACCOUNT_ID: api.accountId,
+      },
+      { cwd: out, input: stdin ?? "" },
+    );
   const ok = async (args: string[], stdin?: string): Promise<string> => {
     const r = await wrangler(args, stdin);
     if (r.code !== 0) throw new Error(`wrangler ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);

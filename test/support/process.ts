@@ -6,10 +6,12 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs a command to its end and collects what it printed. */
-export function runProcess(command: string, args: string[], options: SpawnOptions): Promise<ProcessResult> {
+/** Runs a command to its end and collects what it printed; `input` is its standard input. */
+export function runProcess(command: string, args: string[], options: SpawnOptions & { input?: string }): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const { input, ...spawnOptions } = options;
+    const child = spawn(command, args, { ...spawnOptions, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    child.stdin?.end(input);
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d) => (stdout += d));

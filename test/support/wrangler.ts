@@ -8,9 +8,10 @@ import { runProcess, type ProcessResult } from "./process.ts";
  * Runs the project's pinned wrangler offline: no telemetry, no banner (whose update check
  * would reach the npm registry), a throwaway home for its config and logs.
  */
-export function runWrangler(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ProcessResult> {
+export function runWrangler(args: string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string; input?: string } = {}): Promise<ProcessResult> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-wrangler-"));
   return runProcess(process.execPath, [path.join(REPO, "node_modules", "wrangler", "bin", "wrangler.js"), ...args], {
+    ...options,
     env: {
       PATH: process.env.PATH,
       HOME: home,
