@@ -1,5 +1,6 @@
 import type { Manifest } from "../../src/build/manifest.ts";
 import { usageError } from "../../src/errors.ts";
+import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { applyPlan } from "./apply.ts";
 import { acquireDeployLock } from "./lock.ts";
@@ -64,7 +65,7 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
       const web = formation.processes.filter((p) => p.type === "web");
       const urls = await Promise.all(
         web.map(async (p) => {
-          const name = `${formation.app}-${stage}-${p.name}`;
+          const name = resourceName(formation.app, stage, p.name);
           const config = await clients.lambda.send(new clients.sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(() => undefined);
           return [p.name, config?.FunctionUrl ?? "(no URL)"] as const;
         }),

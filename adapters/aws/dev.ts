@@ -1,6 +1,6 @@
 import path from "node:path";
 import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
-import { queueBinding, queueName } from "../../src/formation/names.ts";
+import { queueBinding, queueName, resourceName } from "../../src/formation/names.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
@@ -52,7 +52,7 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
       AWS_ACCESS_KEY_ID: "twelve-dev",
       AWS_SECRET_ACCESS_KEY: "twelve-dev",
       AWS_ENDPOINT_URL_SQS: input.serverUrl,
-      AWS_LAMBDA_FUNCTION_NAME: `${formation.app}-${stage}-${proc.name}`,
+      AWS_LAMBDA_FUNCTION_NAME: resourceName(formation.app, stage, proc.name),
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(proc.memory),
       ...queues,
       ...input.variables,

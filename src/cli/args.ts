@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { usageError } from "../errors.ts";
+import { stageProblem } from "../formation/names.ts";
+import { DEFAULTS } from "../formation/types.ts";
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
@@ -35,4 +37,12 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
     verbose: Boolean(values.verbose),
     help: Boolean(values.help),
   };
+}
+
+/** --stage, or the default stage; an unusable name is a usage error. */
+export function stageFlag(value: string | undefined): string {
+  const stage = value ?? DEFAULTS.stage;
+  const problem = stageProblem(stage);
+  if (problem) throw usageError(`--stage: ${problem}`);
+  return stage;
 }

@@ -1,10 +1,7 @@
 import path from "node:path";
 import { buildFormation } from "../build/build.ts";
 import { loadConfig } from "../config/load.ts";
-import { stageProblem } from "../formation/names.ts";
-import { DEFAULTS } from "../formation/types.ts";
-import { usageError } from "../errors.ts";
-import { globalFlags, parse } from "./args.ts";
+import { globalFlags, parse, stageFlag } from "./args.ts";
 import { formatBytes, Output, table } from "./output.ts";
 import type { Command } from "./command.ts";
 
@@ -13,9 +10,7 @@ export const build: Command = {
     const { values } = parse("build", args, { target: { type: "string" }, stage: { type: "string" } });
     const flags = globalFlags(values);
     const out = new Output(flags);
-    const stage = values.stage ?? DEFAULTS.stage;
-    const badStage = stageProblem(stage);
-    if (badStage) throw usageError(`--stage: ${badStage}`);
+    const stage = stageFlag(values.stage);
 
     const started = performance.now();
     const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });

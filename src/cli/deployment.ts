@@ -6,34 +6,34 @@ import type { Change, Plan } from "../deploy/plan.ts";
 import { buildFormation } from "../build/build.ts";
 import { loadConfig } from "../config/load.ts";
 import { usageError } from "../errors.ts";
-import { stageProblem } from "../formation/names.ts";
-import { DEFAULTS } from "../formation/types.ts";
-import type { GlobalFlags } from "./args.ts";
+import { resourceName } from "../formation/names.ts";
+import { stageFlag, type GlobalFlags } from "./args.ts";
 import type { Output } from "./output.ts";
+
+/** The formation for a stage on AWS: what every cloud command starts from. */
+async function awsFormation(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, deploying: boolean) {
+  const stage = stageFlag(values.stage);
+  const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });
+  if (formation.target !== "aws" && deploying) {
+    throw usageError(`deploying to ${formation.target} is not available in this version yet`, "twelve build --target cloudflare makes the Workers and their wrangler.json; twelve dev --target cloudflare runs them.");
+  }
+  if (formation.target !== "aws") throw usageError(`this command on ${formation.target} is not available in this version yet`);
+  return { formation, stage };
+}
 
 /** What scale, ps, logs and run --stage share: the formation and AWS, no build. */
 export async function awsStage(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }) {
-  const stage = values.stage ?? DEFAULTS.stage;
-  const badStage = stageProblem(stage);
-  if (badStage) throw usageError(`--stage: ${badStage}`);
-  const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });
-  if (formation.target !== "aws") throw usageError(`this command on ${formation.target} is not available in this version yet`);
+  const { formation, stage } = await awsFormation(flags, values, false);
   const region = deployRegion(formation.aws.region);
   const clients = await awsClients(region);
   const account = await accountOf(clients);
-  const functionName = (process: string) => `${formation.app}-${stage}-${process}`;
+  const functionName = (process: string) => resourceName(formation.app, stage, process);
   return { formation, stage, region, account, clients, functionName };
 }
 
 /** What plan, deploy and destroy share: the formation built for its target, and the deployment. */
 export async function prepareDeployment(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, out: Output) {
-  const stage = values.stage ?? DEFAULTS.stage;
-  const badStage = stageProblem(stage);
-  if (badStage) throw usageError(`--stage: ${badStage}`);
-  const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });
-  if (formation.target !== "aws") {
-    throw usageError(`deploying to ${formation.target} is not available in this version yet`, "twelve build --target cloudflare makes the Workers and their wrangler.json; twelve dev --target cloudflare runs them.");
-  }
+  const { formation, stage } = await awsFormation(flags, values, true);
   const { manifest, outDir } = await buildFormation(formation, { stage });
   out.debug(`built ${manifest.processes.length} processes into ${outDir}`);
   const deployment = await awsDeployment(formation, manifest, outDir, stage);
