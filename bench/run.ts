@@ -2,6 +2,7 @@
 // Uses hyperfine from Debian's packages (installed here if missing, and said so).
 import { benchBuild } from "./build.ts";
 import { benchDeploy } from "./deploy.ts";
+import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
 import { benchDev } from "./dev.ts";
 import { ensureDebianTool } from "./tools.ts";
 
@@ -16,6 +17,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
   deploy: benchDeploy,
+  "deploy-cloudflare": benchDeployCloudflare,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -18,12 +18,25 @@ export interface CloudflareApi {
 export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | undefined): CloudflareApi {
   const token = env.CLOUDFLARE_API_TOKEN;
   if (!token) throw usageError("CLOUDFLARE_API_TOKEN is not set", "Create a token with Workers Scripts and Queues edit permissions, then export CLOUDFLARE_API_TOKEN=... (in CI: a repository secret).");
-  const accountId = env.CLOUDFLARE_ACCOUNT_ID ?? configAccountId;
+  const accountId = env.CLOUDFLARE_ACCOUNT_ID || configAccountId;
   if (!accountId) throw usageError("no Cloudflare account: set CLOUDFLARE_ACCOUNT_ID, or cloudflare.accountId in twelve.config.ts", "The account id is on the dashboard's Workers overview page.");
-  const baseUrl = (env.CLOUDFLARE_API_BASE_URL ?? "https://api.cloudflare.com/client/v4").replace(/\/+$/, "");
+  const baseUrl = (env.CLOUDFLARE_API_BASE_URL || "https://api.cloudflare.com/client/v4").replace(/\/+$/, "");
   const calls = { reads: 0, writes: 0 };
 
+  /** A busy or failing API (429, 5xx) is asked again, twice, after a short wait. */
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once<T>(method, path, body);
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? 0;
+        if (attempt === 3 || !(status === 429 || status >= 500)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 3 ** (attempt - 1)));
+      }
+    }
+  }
+
+  async function once<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (method === "GET") calls.reads++;
     else calls.writes++;
     const url = `${baseUrl}/accounts/${accountId}${path}`;

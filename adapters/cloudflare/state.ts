@@ -1,86 +1,107 @@
 import type { CloudflareApi } from "./api.ts";
+import { appTag, CODE_TAG, SECRETS_TAG, stageTag, type CloudflareResource, type ConsumerResource, type WorkerResource } from "./resources.ts";
 
-/** A Worker as deployed, in the terms twelve compares. */
-export interface DeployedWorker {
-  kind: "worker";
-  name: string;
-  /** twelve's content hash of the bundle and its wrangler.json, kept in the script's tags. */
-  contentHash: string | undefined;
-  tags: string[];
-  workersDev: boolean;
-  crons: string[];
-  secrets: string[];
+/** What is deployed for an app and stage, in the resources' shape, plus the ids the API needs. */
+export interface DeployedState {
+  resources: CloudflareResource[];
+  /** Queue ids by name. */
+  queueIds: Record<string, string>;
+  /** Consumer ids by queue name (the Worker consumer; one per queue). */
+  consumerIds: Record<string, string>;
+  /** When each Worker last changed, by name. */
+  modifiedOn: Record<string, string>;
 }
 
-export interface DeployedQueue {
-  kind: "queue";
-  name: string;
+/** The queue that holds a stage's deploy lock: a double hyphen no process name can make. */
+export const lockQueueName = (app: string, stage: string) => `${app}-${stage}--lock`;
+
+interface ScriptView {
   id: string;
-  consumers: { id: string; script: string | undefined; batchSize: number | undefined; maxRetries: number | undefined; maxConcurrency: number | null | undefined; deadLetterQueue: string | undefined }[];
+  tags?: string[];
+  modified_on?: string;
 }
-
-export const HASH_TAG = "twelve-hash:";
-export const appTag = (app: string) => `twelve-app:${app}`;
-export const stageTag = (stage: string) => `twelve-stage:${stage}`;
 
 /**
- * What is deployed on Cloudflare for an app and stage: the Workers named `<app>-<stage>-*` and
- * tagged as the app's, with their crons, workers.dev flag and secret names, and the queues
- * named `<app>-<stage>-*` with their consumers. Reads run in parallel.
+ * What is deployed on Cloudflare for an app and stage: the Workers named `<app>-<stage>-*`
+ * and tagged as the app's, with their crons, workers.dev flag and secret names; the queues
+ * named `<app>-<stage>-*` and their Worker consumers. A script of a name the formation wants
+ * but without twelve's tags (a deploy cut between upload and tagging) reads as deployed with
+ * unknown code, so the next deploy uploads and tags it. Reads run in parallel.
  */
-export async function readDeployedWorkers(api: CloudflareApi, app: string, stage: string): Promise<{ workers: DeployedWorker[]; queues: DeployedQueue[] }> {
+export async function readDeployed(api: CloudflareApi, app: string, stage: string, wantedWorkers: string[] = []): Promise<DeployedState> {
   const prefix = `${app}-${stage}-`;
-  const [scripts, queues] = await Promise.all([
-    api.get<{ id: string; tags?: string[] }[]>("/workers/scripts"),
-    listQueues(api),
-  ]);
-  const ours = scripts.filter((s) => s.id.startsWith(prefix) && (s.tags ?? []).includes(appTag(app)) && (s.tags ?? []).includes(stageTag(stage)));
+  const [scripts, queues] = await Promise.all([api.get<ScriptView[]>("/workers/scripts"), listQueues(api)]);
+  const isOurs = (s: ScriptView) => {
+    const tags = s.tags ?? [];
+    if (!s.id.startsWith(prefix)) return false;
+    if (tags.includes(appTag(app)) && tags.includes(stageTag(stage))) return true;
+    return wantedWorkers.includes(s.id) && !tags.some((t) => t.startsWith("twelve-app:"));
+  };
+  const ours = scripts.filter(isOurs);
   const workers = await Promise.all(
-    ours.map(async (s): Promise<DeployedWorker> => {
+    ours.map(async (s): Promise<WorkerResource> => {
       const [schedules, subdomain, secrets] = await Promise.all([
         api.get<{ schedules: { cron: string }[] }>(`/workers/scripts/${s.id}/schedules`),
         api.get<{ enabled: boolean }>(`/workers/scripts/${s.id}/subdomain`),
         api.get<{ name: string }[]>(`/workers/scripts/${s.id}/secrets`),
       ]);
-      const tags = s.tags ?? [];
+      const tag = (prefix: string) => (s.tags ?? []).find((t) => t.startsWith(prefix))?.slice(prefix.length) ?? null;
       return {
         kind: "worker",
         name: s.id,
-        contentHash: tags.find((t) => t.startsWith(HASH_TAG))?.slice(HASH_TAG.length),
-        tags,
+        process: s.id.slice(prefix.length),
+        configPath: "",
+        code: tag(CODE_TAG),
+        secretNames: secrets.map((x) => x.name).sort(),
+        secrets: tag(SECRETS_TAG),
+        crons: schedules.schedules.map((c) => c.cron).sort(),
         workersDev: subdomain.enabled,
-        crons: schedules.schedules.map((c) => c.cron),
-        secrets: secrets.map((x) => x.name).sort(),
       };
     }),
   );
+  const lock = lockQueueName(app, stage);
+  const mine = queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lock);
+  const consumers: ConsumerResource[] = [];
+  const consumerIds: Record<string, string> = {};
+  for (const q of mine) {
+    const c = (q.consumers ?? []).find((x) => (x.type ?? "worker") === "worker");
+    if (!c) continue;
+    consumerIds[q.queue_name] = c.consumer_id;
+    consumers.push({
+      kind: "consumer",
+      name: q.queue_name,
+      script: c.script_name ?? c.script ?? "",
+      batchSize: c.settings?.batch_size ?? 10,
+      maxRetries: c.settings?.max_retries ?? 3,
+      maxConcurrency: c.settings?.max_concurrency ?? null,
+      deadLetterQueue: c.dead_letter_queue || null,
+    });
+  }
   return {
-    workers,
-    queues: queues
-      .filter((q) => q.queue_name.startsWith(prefix))
-      .map((q) => ({
-        kind: "queue",
-        name: q.queue_name,
-        id: q.queue_id,
-        consumers: (q.consumers ?? []).map((c) => ({
-          id: c.consumer_id,
-          script: c.script_name ?? c.script,
-          batchSize: c.settings?.batch_size,
-          maxRetries: c.settings?.max_retries,
-          maxConcurrency: c.settings?.max_concurrency,
-          deadLetterQueue: c.dead_letter_queue,
-        })),
-      })),
+    resources: [...mine.map((q) => ({ kind: "queue" as const, name: q.queue_name })), ...workers, ...consumers],
+    queueIds: Object.fromEntries(queues.map((q) => [q.queue_name, q.queue_id])),
+    consumerIds,
+    modifiedOn: Object.fromEntries(ours.map((s) => [s.id, s.modified_on ?? ""])),
   };
+}
+
+/**
+ * Messages waiting in a queue, from the queue's metrics (best effort on Cloudflare's side);
+ * null when they cannot be read.
+ */
+export async function queueBacklog(api: CloudflareApi, queueId: string): Promise<number | null> {
+  const metrics = await api.get<{ backlog_count?: number }>(`/queues/${queueId}/metrics`).catch(() => undefined);
+  return typeof metrics?.backlog_count === "number" ? metrics.backlog_count : null;
 }
 
 interface QueueView {
   queue_id: string;
   queue_name: string;
-  consumers?: { consumer_id: string; script_name?: string; script?: string; dead_letter_queue?: string; settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null } }[];
+  created_on?: string;
+  consumers?: { consumer_id: string; type?: string; script_name?: string; script?: string; dead_letter_queue?: string; settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null } }[];
 }
 
-async function listQueues(api: CloudflareApi): Promise<QueueView[]> {
+export async function listQueues(api: CloudflareApi): Promise<QueueView[]> {
   const all: QueueView[] = [];
   for (let page = 1; ; page++) {
     const batch = await api.get<QueueView[]>(`/queues?page=${page}&per_page=100`);

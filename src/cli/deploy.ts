@@ -1,4 +1,4 @@
-import { formatPlan } from "../deploy/plan.ts";
+import { formatPlan, planMarkdown } from "../deploy/plan.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { confirm, planJson, prepareDeployment } from "./deployment.ts";
@@ -26,9 +26,12 @@ export const deploy: Command = {
     const urls = await deployment.webUrls();
     for (const [name, url] of Object.entries(urls)) out.line(`${out.bold(name)} ${url}`);
     const ms = Math.round(performance.now() - started);
-    const { reads, writes } = deployment.clients.count;
-    out.line(out.dim(`Deployed ${formation.app} (${stage}) in ${(ms / 1000).toFixed(1)} s: ${reads} reads, ${writes} changes.`));
-    out.result({ ok: true, app: formation.app, stage, region: deployment.region, account: deployment.account, ...planJson(applied), urls, calls: { reads, writes }, durationMs: ms });
+    const calls = deployment.calls();
+    const uploads = calls.uploads === undefined ? "" : `, ${calls.uploads} upload${calls.uploads === 1 ? "" : "s"} by wrangler`;
+    out.line(out.dim(`Deployed ${formation.app} (${stage}) in ${(ms / 1000).toFixed(1)} s: ${calls.reads} reads, ${calls.writes} changes${uploads}.`));
+    const urlLines = Object.entries(urls).map(([name, url]) => `- **${name}**: ${url}`);
+    out.summary(`### ✅ twelve deploy: ${formation.app} (${stage}) on ${deployment.where}\n\n${planMarkdown(applied)}\n\n${urlLines.length ? `${urlLines.join("\n")}\n\n` : ""}Done in ${(ms / 1000).toFixed(1)} s.`);
+    out.result({ ok: true, app: formation.app, stage, ...deployment.place, ...planJson(applied), urls, calls, durationMs: ms });
     return 0;
   },
 };

@@ -1,29 +1,25 @@
 import path from "node:path";
 import readline from "node:readline/promises";
-import { accountOf, awsClients, deployRegion } from "../../adapters/aws/clients.ts";
-import { awsDeployment } from "../../adapters/aws/deploy.ts";
 import type { Change, Plan } from "../deploy/plan.ts";
 import { buildFormation } from "../build/build.ts";
 import { loadConfig } from "../config/load.ts";
-import { usageError } from "../errors.ts";
 import { resourceName } from "../formation/names.ts";
+import type { Formation } from "../formation/types.ts";
 import { stageFlag, type GlobalFlags } from "./args.ts";
 import type { Output } from "./output.ts";
 
-/** The formation for a stage on AWS: what every cloud command starts from. */
-async function awsFormation(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, deploying: boolean) {
+type StageValues = { stage?: string | undefined; target?: string | undefined };
+
+/** The formation for a stage: what every cloud command starts from. */
+export async function stageFormation(flags: GlobalFlags, values: StageValues): Promise<{ formation: Formation; stage: string }> {
   const stage = stageFlag(values.stage);
   const { formation } = await loadConfig({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, stage });
-  if (formation.target !== "aws" && deploying) {
-    throw usageError(`deploying to ${formation.target} is not available in this version yet`, "twelve build --target cloudflare makes the Workers and their wrangler.json; twelve dev --target cloudflare runs them.");
-  }
-  if (formation.target !== "aws") throw usageError(`this command on ${formation.target} is not available in this version yet`);
   return { formation, stage };
 }
 
-/** What scale, ps, logs and run --stage share: the formation and AWS, no build. */
-export async function awsStage(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }) {
-  const { formation, stage } = await awsFormation(flags, values, false);
+/** What scale, ps, logs and run --stage share on AWS: the formation and AWS, no build. */
+export async function awsStage(formation: Formation, stage: string) {
+  const { accountOf, awsClients, deployRegion } = await import("../../adapters/aws/clients.ts");
   const region = deployRegion(formation.aws.region);
   const clients = await awsClients(region);
   const account = await accountOf(clients);
@@ -31,13 +27,57 @@ export async function awsStage(flags: GlobalFlags, values: { stage?: string | un
   return { formation, stage, region, account, clients, functionName };
 }
 
+/** What scale, ps, logs and run --stage share on Cloudflare: the formation and the API, no build. */
+export async function cloudflareStage(formation: Formation, stage: string, env: NodeJS.ProcessEnv = process.env) {
+  const { cloudflareApi } = await import("../../adapters/cloudflare/api.ts");
+  const api = cloudflareApi(env, formation.cloudflare.accountId);
+  const workerName = (process: string) => resourceName(formation.app, stage, process);
+  return { formation, stage, api, workerName, env };
+}
+
+/** A deployment on either platform, as plan, deploy and destroy use it. */
+export interface Deployment {
+  /** Where it goes, for people: "AWS eu-west-1 (account 1234)". */
+  where: string;
+  /** The same facts for --json. */
+  place: Record<string, string>;
+  plan(options?: { force?: boolean; destroy?: boolean }): Plan;
+  apply(options: { force?: boolean; destroy?: boolean }, progress: (line: string) => void): Promise<Plan>;
+  webUrls(): Promise<Record<string, string>>;
+  /** Calls made so far, by kind. */
+  calls(): Record<string, number>;
+}
+
 /** What plan, deploy and destroy share: the formation built for its target, and the deployment. */
-export async function prepareDeployment(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, out: Output) {
-  const { formation, stage } = await awsFormation(flags, values, true);
+export async function prepareDeployment(flags: GlobalFlags, values: StageValues, out: Output): Promise<{ formation: Formation; stage: string; deployment: Deployment }> {
+  const { formation, stage } = await stageFormation(flags, values);
   const { manifest, outDir } = await buildFormation(formation, { stage });
   out.debug(`built ${manifest.processes.length} processes into ${outDir}`);
-  const deployment = await awsDeployment(formation, manifest, outDir, stage);
-  out.line(`${out.bold(formation.app)} stage ${out.bold(stage)} on AWS ${deployment.region} (account ${deployment.account})`);
+  let deployment: Deployment;
+  if (formation.target === "aws") {
+    const { awsDeployment } = await import("../../adapters/aws/deploy.ts");
+    const aws = await awsDeployment(formation, manifest, outDir, stage);
+    deployment = {
+      where: `AWS ${aws.region} (account ${aws.account})`,
+      place: { region: aws.region, account: aws.account },
+      plan: aws.plan,
+      apply: aws.apply,
+      webUrls: aws.webUrls,
+      calls: () => ({ reads: aws.clients.count.reads, writes: aws.clients.count.writes }),
+    };
+  } else {
+    const { cloudflareDeployment } = await import("../../adapters/cloudflare/deploy.ts");
+    const cf = await cloudflareDeployment(formation, manifest, outDir, stage);
+    deployment = {
+      where: `Cloudflare (account ${cf.account})`,
+      place: { account: cf.account },
+      plan: cf.plan,
+      apply: cf.apply,
+      webUrls: cf.webUrls,
+      calls: () => ({ ...cf.calls }),
+    };
+  }
+  out.line(`${out.bold(formation.app)} stage ${out.bold(stage)} on ${deployment.where}`);
   return { formation, stage, deployment };
 }
 

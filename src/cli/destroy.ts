@@ -1,4 +1,4 @@
-import { formatPlan } from "../deploy/plan.ts";
+import { formatPlan, planMarkdown } from "../deploy/plan.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { confirm, planJson, prepareDeployment } from "./deployment.ts";
@@ -23,6 +23,7 @@ export const destroy: Command = {
     }
     await deployment.apply({ destroy: true }, (line) => out.line(`  ${line}`));
     out.line(`Destroyed ${formation.app} (${stage}).`);
+    out.summary(`### twelve destroy: ${formation.app} (${stage}) on ${deployment.where}\n\n${planMarkdown(plan)}`);
     out.result({ ok: true, app: formation.app, stage, ...planJson(plan) });
     return 0;
   },

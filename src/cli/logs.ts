@@ -1,10 +1,13 @@
 import { usageError } from "../errors.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
-import { awsStage } from "./deployment.ts";
+import { awsStage, cloudflareStage, stageFormation } from "./deployment.ts";
 import { Output } from "./output.ts";
 
-/** The processes' logs from CloudWatch Logs, interleaved by time and prefixed by process. */
+/**
+ * The processes' logs, prefixed by process: from CloudWatch Logs on AWS (interleaved by time),
+ * from `wrangler tail` on Cloudflare (live).
+ */
 export const logs: Command = {
   async run(args) {
     const { values, positionals } = parse("logs", args, { stage: { type: "string" }, target: { type: "string" }, follow: { type: "boolean", short: "f" }, since: { type: "string" } });
@@ -12,12 +15,28 @@ export const logs: Command = {
     const out = new Output(flags);
     const sinceMinutes = Number(values.since ?? 60);
     if (!Number.isFinite(sinceMinutes) || sinceMinutes <= 0) throw usageError(`--since: expected minutes, got "${values.since}"`);
-    const { formation, clients, functionName } = await awsStage(flags, values);
+    const { formation, stage } = await stageFormation(flags, values);
     const wanted = positionals.length ? positionals : formation.processes.map((p) => p.name);
     for (const name of wanted) {
       if (!formation.processes.some((p) => p.name === name)) throw usageError(`no process named "${name}"; processes: ${formation.processes.map((p) => p.name).join(", ")}`);
     }
     const width = Math.max(...wanted.map((n) => n.length));
+    const print = (process: string, timestamp: number, message: string) => {
+      if (out.json) out.line(JSON.stringify({ process, time: new Date(timestamp).toISOString(), message }));
+      else out.line(`${out.dim(new Date(timestamp).toISOString())} ${out.paint("36", process.padEnd(width))} | ${message}`);
+    };
+    if (formation.target === "cloudflare") {
+      if (!values.follow) throw usageError("on Cloudflare, logs are live only: wrangler tail streams them as they happen, with no history to read", "Run twelve logs --follow (Ctrl-C stops it). Past logs are in the dashboard's Workers Logs (observability is on for every Worker twelve deploys).");
+      if (values.since !== undefined) throw usageError("--since: Cloudflare's live tail has no history to start from", "Drop --since; twelve logs --follow shows what happens from now on.");
+      const { tailLogs } = await import("../../adapters/cloudflare/tail.ts");
+      const { api, workerName } = await cloudflareStage(formation, stage);
+      const { wranglerEnv } = await import("../../adapters/cloudflare/deploy.ts");
+      return tailLogs(wanted.map((name) => ({ process: name, worker: workerName(name) })), wranglerEnv(process.env, api), {
+        print,
+        note: (text) => out.note(text),
+      });
+    }
+    const { clients, functionName } = await awsStage(formation, stage);
     let since = Date.now() - sinceMinutes * 60_000;
     const seen = new Set<string>();
 
@@ -48,8 +67,7 @@ export const logs: Command = {
       for (const e of events) {
         seen.add(e.id);
         since = Math.max(since, e.timestamp);
-        if (out.json) out.line(JSON.stringify({ process: e.process, time: new Date(e.timestamp).toISOString(), message: e.message }));
-        else out.line(`${out.dim(new Date(e.timestamp).toISOString())} ${out.paint("36", e.process.padEnd(width))} | ${e.message}`);
+        print(e.process, e.timestamp, e.message);
       }
     };
 

@@ -106,6 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await (await command.load()).run(rest);
   } catch (error) {
-    return out.error(asUserFacing(error));
+    // In CI the failure also goes to the step summary and, on GitHub, an annotation.
+    return out.error(asUserFacing(error), COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 }

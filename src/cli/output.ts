@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { TwelveError } from "../errors.ts";
 
 export interface OutputOptions {
@@ -20,6 +21,10 @@ export class Output {
   readonly ci: boolean;
   private readonly out: NodeJS.WritableStream;
   private readonly err: NodeJS.WritableStream;
+  /** $GITHUB_STEP_SUMMARY: where a GitHub Actions step's Markdown summary goes. */
+  private readonly summaryFile: string | undefined;
+  /** Inside GitHub Actions: failures also become ::error annotations. */
+  private readonly githubActions: boolean;
 
   constructor(options: OutputOptions) {
     const env = options.env ?? process.env;
@@ -29,6 +34,8 @@ export class Output {
     this.out = stdout;
     this.err = options.stderr ?? process.stderr;
     this.ci = Boolean(env.CI) && env.CI !== "false";
+    this.summaryFile = env.GITHUB_STEP_SUMMARY || undefined;
+    this.githubActions = env.GITHUB_ACTIONS === "true";
     this.color = !env.NO_COLOR && (Boolean(env.FORCE_COLOR) || Boolean((stdout as { isTTY?: boolean }).isTTY));
   }
 
@@ -50,9 +57,25 @@ export class Output {
     if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  error(error: unknown): number {
+  /** Markdown for the GitHub Actions step summary, when there is one (appended, as GitHub expects). */
+  summary(markdown: string): void {
+    if (!this.summaryFile) return;
+    try {
+      fs.appendFileSync(this.summaryFile, `${markdown.trimEnd()}\n\n`);
+    } catch (error) {
+      this.note(`could not write the step summary to ${this.summaryFile}: ${(error as Error).message}`);
+    }
+  }
+
+  error(error: unknown, command?: string): number {
     const known = error instanceof TwelveError;
     const exitCode = known ? error.exitCode : 1;
+    const message = known ? error.message : String((error as Error)?.message ?? error);
+    if (this.githubActions) this.err.write(`::error title=twelve${command ? ` ${command}` : ""} failed::${escapeAnnotation(message)}\n`);
+    if (command) {
+      const hint = known && error.hint ? `\n\n${error.hint}` : "";
+      this.summary(`### ❌ twelve ${command} failed\n\n\`\`\`\n${[message, ...(known ? error.details : [])].join("\n")}\n\`\`\`${hint}`);
+    }
     if (this.json) {
       this.out.write(`${JSON.stringify({ ok: false, error: known ? { message: error.message, details: error.details, hint: error.hint ?? null, exitCode } : { message: String((error as Error)?.message ?? error), details: [], hint: null, exitCode } }, null, 2)}\n`);
     }
@@ -75,6 +98,11 @@ export class Output {
   paint(code: string, text: string): string {
     return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
+}
+
+/** A GitHub workflow command's message: %, CR and LF escaped as the runner expects. */
+function escapeAnnotation(text: string): string {
+  return text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,4 +1,4 @@
-import { formatPlan } from "../deploy/plan.ts";
+import { formatPlan, planMarkdown } from "../deploy/plan.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { planJson, prepareDeployment } from "./deployment.ts";
@@ -12,7 +12,8 @@ export const plan: Command = {
     const { formation, stage, deployment } = await prepareDeployment(flags, values, out);
     const result = deployment.plan({ force: Boolean(values.force) });
     for (const line of formatPlan(result)) out.line(line);
-    out.result({ ok: true, app: formation.app, stage, region: deployment.region, account: deployment.account, ...planJson(result) });
+    out.summary(`### twelve plan: ${formation.app} (${stage}) on ${deployment.where}\n\n${planMarkdown(result)}`);
+    out.result({ ok: true, app: formation.app, stage, ...deployment.place, ...planJson(result) });
     return 0;
   },
 };

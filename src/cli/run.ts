@@ -4,13 +4,17 @@ import { findConfig } from "../config/find.ts";
 import { serverInfoFile, type DevServerInfo } from "../dev/server.ts";
 import { failure, usageError } from "../errors.ts";
 import { globalFlags, parse, type GlobalFlags } from "./args.ts";
-import { awsStage } from "./deployment.ts";
+import { awsStage, cloudflareStage, stageFormation } from "./deployment.ts";
+import { parseCrontab } from "../formation/crontab.ts";
+import { queueName } from "../formation/names.ts";
+import type { Formation, Process } from "../formation/types.ts";
+import { nextRun } from "../dev/clock.ts";
 import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
 export const run: Command = {
   async run(args) {
-    const { values, positionals } = parse("run", args, { stage: { type: "string" } });
+    const { values, positionals } = parse("run", args, { stage: { type: "string" }, target: { type: "string" } });
     const flags = globalFlags(values);
     const out = new Output(flags);
     const [name, json, ...extra] = positionals;
@@ -47,13 +51,15 @@ export const run: Command = {
 };
 
 /** twelve run --stage: the deployed clock's function is invoked, or one message goes to the worker's queue. */
-async function runDeployed(flags: GlobalFlags, values: { stage?: string | undefined }, name: string, body: unknown, out: Output): Promise<number> {
-  const { formation, stage, clients, functionName } = await awsStage(flags, values);
+async function runDeployed(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, name: string, body: unknown, out: Output): Promise<number> {
+  const { formation, stage } = await stageFormation(flags, values);
   const process = formation.processes.find((p) => p.name === name);
   if (!process) throw usageError(`no process named "${name}"; processes: ${formation.processes.map((p) => p.name).join(", ")}`);
-  if (process.type === "web") throw usageError(`"${name}" is a web process: send it HTTP at its Function URL (twelve ps --stage ${stage})`);
+  if (process.type === "web") throw usageError(`"${name}" is a web process: send it HTTP at its ${formation.target === "aws" ? "Function URL" : "workers.dev URL"} (twelve ps --stage ${stage})`);
+  if (process.type === "worker" && body === undefined) throw usageError(`"${name}" is a worker: give the message as JSON, e.g. twelve run ${name} '{"hello":"world"}' --stage ${stage}`);
+  if (formation.target === "cloudflare") return runOnCloudflare(formation, stage, process, body, out);
+  const { clients, functionName } = await awsStage(formation, stage);
   if (process.type === "worker") {
-    if (body === undefined) throw usageError(`"${name}" is a worker: give the message as JSON, e.g. twelve run ${name} '{"hello":"world"}' --stage ${stage}`);
     const { sqs, sdk } = clients;
     const queue = await sqs.send(new sdk.sqs.GetQueueUrlCommand({ QueueName: functionName(name) })).catch(() => undefined);
     if (!queue?.QueueUrl) throw failure(`${name} is not deployed to stage ${stage}`, "Run twelve deploy first.");
@@ -75,6 +81,30 @@ async function runDeployed(flags: GlobalFlags, values: { stage?: string | undefi
   if (result.FunctionError) throw failure(`${name} failed: ${new TextDecoder().decode(result.Payload)}`);
   out.line(`fired ${name} (${stage})`);
   out.result({ ok: true, fired: name, stage });
+  return 0;
+}
+
+/**
+ * On Cloudflare a message goes to the worker's queue through the Queues API. A Cron Trigger
+ * cannot be fired from outside: Cloudflare has no API for it, so twelve says so and when the
+ * clock runs next.
+ */
+async function runOnCloudflare(formation: Formation, stage: string, process: Process, body: unknown, out: Output): Promise<number> {
+  if (process.type === "clock") {
+    const next = nextRun(parseCrontab(process.schedule), process.timezone, Date.now());
+    throw usageError(
+      `"${process.name}" is a clock: Cloudflare has no API to fire a deployed Worker's Cron Trigger`,
+      `It runs next at ${next ? new Date(next).toISOString() : "(no time found)"} (${process.schedule}, ${process.timezone}). To run it now, run it locally: twelve dev --target cloudflare, then twelve run ${process.name}.`,
+    );
+  }
+  const { api } = await cloudflareStage(formation, stage);
+  const { listQueues } = await import("../../adapters/cloudflare/state.ts");
+  const queue = (await listQueues(api)).find((q) => q.queue_name === queueName(formation.app, stage, process.name));
+  if (!queue) throw failure(`${process.name} is not deployed to stage ${stage}`, "Run twelve deploy first.");
+  // content_type json: the consumer gets the parsed body, as from send().
+  await api.send("POST", `/queues/${queue.queue_id}/messages`, { body, content_type: "json" });
+  out.line(`sent one message to ${process.name} (${stage}, queue ${queue.queue_name})`);
+  out.result({ ok: true, sent: process.name, stage, id: null });
   return 0;
 }
 

@@ -25,13 +25,16 @@ export interface Plan<R extends Resource = Resource> {
 export interface PlanOptions {
   /** Names of variables whose values never appear in a plan. */
   secrets: string[];
-  /** Messages waiting in each deployed queue, by name: such a queue is kept unless forced. */
-  queueDepth?: Record<string, number>;
+  /**
+   * Messages waiting in each deployed queue, by name: such a queue is kept unless forced, and
+   * so is one whose depth could not be read (null).
+   */
+  queueDepth?: Record<string, number | null>;
   force?: boolean;
 }
 
 /** Fields that are inputs to deploy, not state to compare. */
-const NOT_COMPARED = new Set(["kind", "name", "zipPath"]);
+const NOT_COMPARED = new Set(["kind", "name", "zipPath", "configPath", "process"]);
 
 /**
  * What deploy would do: a pure function of the resources the formation asks for and the ones
@@ -57,8 +60,14 @@ export function planChanges<R extends Resource>(desired: R[], deployed: R[], opt
   }
   for (const resource of deployed) {
     if (wanted.has(key(resource))) continue;
-    const depth = resource.kind === "queue" ? (options.queueDepth?.[resource.name] ?? 0) : 0;
-    const keptBecause = depth > 0 && !options.force ? `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it` : undefined;
+    const depth = resource.kind === "queue" ? options.queueDepth?.[resource.name] : 0;
+    const keptBecause = options.force
+      ? undefined
+      : depth === null
+        ? "its backlog could not be read; deploy --force deletes it"
+        : depth !== undefined && depth > 0
+          ? `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it`
+          : undefined;
     changes.push({ action: "delete", kind: resource.kind, name: resource.name, resource, ...(keptBecause ? { keptBecause } : {}) });
   }
   return { changes, unchanged };
@@ -102,7 +111,8 @@ function same(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 
-function canonical(value: unknown): string {
+/** JSON with object keys sorted: equal values give equal text. */
+export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
     return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
@@ -128,9 +138,22 @@ export function formatPlan(plan: Plan<Resource>): string[] {
   return lines;
 }
 
+/** The plan as Markdown, for a CI job's summary: a table of the changes and the counts. */
+export function planMarkdown(plan: Plan<Resource>): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const rows = plan.changes.map((change) => {
+    const what =
+      change.action === "update" ? change.fields.map(describeField).join(", ") : change.action === "delete" && change.keptBecause ? `kept: ${change.keptBecause}` : change.action;
+    return `| ${SYMBOL[change.action]} | ${change.kind} | \`${change.name}\` | ${cell(what)} |`;
+  });
+  const counts = formatPlan(plan).at(-1) ?? "";
+  return [...(rows.length ? ["| | kind | name | change |", "| --- | --- | --- | --- |", ...rows, ""] : []), `**${counts}**`].join("\n");
+}
+
 function describeField(change: FieldChange): string {
   if (change.field === "code") return "code";
   const show = (v: unknown) => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
   if (change.field === "policy") return "policy";
+  if (change.field === "secrets") return "secret values";
   return `${change.field} ${show(change.from)} → ${show(change.to)}`;
 }

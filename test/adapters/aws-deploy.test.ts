@@ -4,9 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsDeployment } from "../../adapters/aws/deploy.ts";
 import { buildFormation } from "../../src/build/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { REPO } from "../support/cli.ts";
 import { awsTestEnv, startMoto, type MotoServer } from "../support/moto.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { shopProject, removeProject } from "../support/project.ts";
 
 // The AWS deployer against moto_server: what it creates, read back through the SDK, and that
 // a second deploy changes nothing. moto checks no ranges; twelve's own checks are tested in
@@ -30,9 +29,7 @@ describe("deploy to AWS (moto_server)", () => {
   beforeAll(async () => {
     moto = await startMoto();
     Object.assign(process.env, awsTestEnv(moto.endpoint));
-    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-    dir = makeProject(files);
+    dir = shopProject();
   });
   afterAll(async () => {
     process.env = saved;

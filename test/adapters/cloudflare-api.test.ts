@@ -2,10 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCloudflareApi, type CloudflareApi, type QueueRecord, type ScriptRecord } from "../support/cloudflare-api.ts";
-import { BIN, REPO } from "../support/cli.ts";
+import { BIN } from "../support/cli.ts";
 import { runProcess, type ProcessResult } from "../support/process.ts";
-import { runWrangler } from "../support/wrangler.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { DEAD_PROXY, runWrangler } from "../support/wrangler.ts";
+import { shopProject, removeProject } from "../support/project.ts";
 
 // The real wrangler (4.164) against the local Cloudflare API stand-in: deploys of the shop's
 // generated configs, queues, secrets and delete, read back from the stand-in's state and
@@ -21,15 +21,7 @@ describe("wrangler against the Cloudflare API stand-in", () => {
   const wrangler = (args: string[], stdin?: string): Promise<ProcessResult> =>
     runWrangler(
       args,
-      {
-        // Every host but the stand-in goes to a dead local port.
-        HTTPS_PROXY: "http://127.0.0.1:9",
-        HTTP_PROXY: "http://127.0.0.1:9",
-        NO_PROXY: "127.0.0.1",
-        CLOUDFLARE_API_BASE_URL: api.url,
-        CLOUDFLARE_API_TOKEN: "test-token",
-        CLOUDFLARE_ACCOUNT_ID: api.accountId,
-      },
+      { ...DEAD_PROXY, CLOUDFLARE_API_BASE_URL: api.url, CLOUDFLARE_API_TOKEN: "test-token", CLOUDFLARE_ACCOUNT_ID: api.accountId },
       { cwd: out, input: stdin ?? "" },
     );
   const ok = async (args: string[], stdin?: string): Promise<string> => {
@@ -59,9 +51,7 @@ describe("wrangler against the Cloudflare API stand-in", () => {
 
   beforeAll(async () => {
     api = await startCloudflareApi();
-    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-    dir = makeProject(files);
+    dir = shopProject();
     const built = await runProcess(process.execPath, [BIN, "build", "--target", "cloudflare", "--cwd", dir], { cwd: dir, env: { ...process.env, NO_COLOR: "1" } });
     if (built.code !== 0) throw new Error(`twelve build failed\n${built.stdout}\n${built.stderr}`);
     out = path.join(dir, ".twelve", "build", "cloudflare");

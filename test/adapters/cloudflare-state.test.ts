@@ -1,12 +1,12 @@
-import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cloudflareApi } from "../../adapters/cloudflare/api.ts";
-import { appTag, HASH_TAG, readDeployedWorkers, stageTag } from "../../adapters/cloudflare/state.ts";
+import { appTag, CODE_TAG, stageTag, type WorkerResource } from "../../adapters/cloudflare/resources.ts";
+import { readDeployed } from "../../adapters/cloudflare/state.ts";
 import { TwelveError } from "../../src/errors.ts";
-import { REPO, runTwelve } from "../support/cli.ts";
+import { runTwelve } from "../support/cli.ts";
 import { startCloudflareApi } from "../support/cloudflare-api.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { shopProject, removeProject } from "../support/project.ts";
 import { runWrangler } from "../support/wrangler.ts";
 
 // Reading back what is deployed on Cloudflare, after the real wrangler deployed the shop
@@ -19,9 +19,7 @@ describe("Cloudflare: the API client and the deployed state", () => {
   beforeAll(async () => {
     cf = await startCloudflareApi();
     env = { CLOUDFLARE_API_TOKEN: "test-token", CLOUDFLARE_ACCOUNT_ID: cf.accountId, CLOUDFLARE_API_BASE_URL: cf.url };
-    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-    dir = makeProject(files);
+    dir = shopProject();
     expect((await runTwelve(["build", "--target", "cloudflare"], { cwd: dir })).code).toBe(0);
 
     const api = cloudflareApi(env, undefined);
@@ -29,7 +27,7 @@ describe("Cloudflare: the API client and the deployed state", () => {
     for (const process of ["web", "mailer", "nightly"]) {
       const result = await runWrangler(["deploy", "--config", path.join(dir, ".twelve/build/cloudflare", process, "wrangler.json")], env);
       expect(result.code, result.stderr).toBe(0);
-      await api.send("PATCH", `/workers/scripts/shop-dev-${process}/script-settings`, { tags: [appTag("shop"), stageTag("dev"), `${HASH_TAG}h-${process}`] });
+      await api.send("PATCH", `/workers/scripts/shop-dev-${process}/script-settings`, { tags: [appTag("shop"), stageTag("dev"), `${CODE_TAG}h-${process}`] });
     }
   }, 60_000);
 
@@ -38,28 +36,37 @@ describe("Cloudflare: the API client and the deployed state", () => {
     removeProject(dir);
   });
 
-  it("reads back the app's Workers with their hash, crons and workers.dev flag, and its queues with the consumer's settings", async () => {
+  it("reads back the app's Workers with their hash, crons and workers.dev flag, its queues, and the consumer's settings", async () => {
     const api = cloudflareApi(env, undefined);
-    const { workers, queues } = await readDeployedWorkers(api, "shop", "dev");
-    expect(workers.map((w) => [w.name, w.contentHash, w.workersDev, w.crons]).sort()).toEqual([
+    const { resources, queueIds, consumerIds } = await readDeployed(api, "shop", "dev");
+    const workers = resources.filter((r): r is WorkerResource => r.kind === "worker");
+    expect(workers.map((w) => [w.name, w.code, w.workersDev, w.crons]).sort()).toEqual([
       ["shop-dev-mailer", "h-mailer", false, []],
       ["shop-dev-nightly", "h-nightly", false, ["0 1,2 * * *"]],
       ["shop-dev-web", "h-web", true, []],
     ]);
-    const mailer = queues.find((q) => q.name === "shop-dev-mailer");
-    expect(mailer?.consumers).toEqual([
-      { id: expect.any(String), script: "shop-dev-mailer", batchSize: 10, maxRetries: 3, maxConcurrency: 5, deadLetterQueue: "shop-dev-mailer-dlq" },
+    expect(resources.filter((r) => r.kind === "consumer")).toEqual([
+      { kind: "consumer", name: "shop-dev-mailer", script: "shop-dev-mailer", batchSize: 10, maxRetries: 3, maxConcurrency: 5, deadLetterQueue: "shop-dev-mailer-dlq" },
     ]);
-    expect(queues.map((q) => q.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-mailer-dlq"]);
+    expect(resources.filter((r) => r.kind === "queue").map((q) => q.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-mailer-dlq"]);
+    expect(queueIds["shop-dev-mailer"]).toBe(cf.queueByName("shop-dev-mailer")?.queue_id);
+    expect(consumerIds["shop-dev-mailer"]).toBe(cf.queueByName("shop-dev-mailer")?.consumers[0]?.consumer_id);
     expect(api.calls.writes).toBe(0);
   });
 
   it("ignores Workers of the same name prefix that are not the app's (untagged, or another stage)", async () => {
     const api = cloudflareApi(env, undefined);
     await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [appTag("shop"), stageTag("prod")] });
-    const { workers } = await readDeployedWorkers(api, "shop", "dev");
-    expect(workers.map((w) => w.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-web"]);
-    await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [appTag("shop"), stageTag("dev"), `${HASH_TAG}h-nightly`] });
+    const names = async (wanted?: string[]) => (await readDeployed(api, "shop", "dev", wanted)).resources.filter((r) => r.kind === "worker").map((w) => w.name).sort();
+    expect(await names()).toEqual(["shop-dev-mailer", "shop-dev-web"]);
+    // Tagged for another stage: never taken, even where this stage wants the name.
+    expect(await names(["shop-dev-nightly"])).toEqual(["shop-dev-mailer", "shop-dev-web"]);
+    // Untagged (an upload whose tagging was cut short): taken only where the formation wants the name.
+    await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [] });
+    expect(await names()).toEqual(["shop-dev-mailer", "shop-dev-web"]);
+    const adopted = (await readDeployed(api, "shop", "dev", ["shop-dev-nightly"])).resources.find((r) => r.name === "shop-dev-nightly");
+    expect(adopted).toMatchObject({ kind: "worker", code: null, secrets: null });
+    await api.send("PATCH", "/workers/scripts/shop-dev-nightly/script-settings", { tags: [appTag("shop"), stageTag("dev"), `${CODE_TAG}h-nightly`] });
   });
 
   it("a missing token or account fails before any call, naming what to set; an API error names the call and Cloudflare's code", async () => {

@@ -5,19 +5,11 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WranglerConfig } from "../../adapters/cloudflare/wrangler.ts";
 import type { Manifest } from "../../src/build/manifest.ts";
-import { REPO, runTwelve } from "../support/cli.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { runTwelve } from "../support/cli.ts";
+import { makeProject, removeProject, shopProject } from "../support/project.ts";
 import { runWrangler } from "../support/wrangler.ts";
 
 /** The repository's root formation (the shop example), copied so builds don't touch the checkout. */
-function shopProject(): string {
-  const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-  for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) {
-    files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-  }
-  return makeProject(files);
-}
-
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, "utf8")) as T;
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 const unzip = (zip: string, name: string): Buffer =>

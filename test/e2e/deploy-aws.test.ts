@@ -1,9 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO, runTwelve } from "../support/cli.ts";
+import { runTwelve } from "../support/cli.ts";
 import { awsTestEnv, startMoto, type MotoServer } from "../support/moto.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { makeProject, removeProject, shopProject } from "../support/project.ts";
 
 // twelve plan / deploy / destroy as a user runs them, against moto_server.
 describe("twelve plan, deploy and destroy on AWS", () => {
@@ -15,9 +15,7 @@ describe("twelve plan, deploy and destroy on AWS", () => {
   beforeAll(async () => {
     moto = await startMoto();
     env = { ...awsTestEnv(moto.endpoint), MAIL_API_KEY: "secret-value", CI: "true" };
-    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-    dir = makeProject(files);
+    dir = shopProject();
   });
   afterAll(async () => {
     await moto?.stop();

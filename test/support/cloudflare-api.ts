@@ -10,6 +10,7 @@
 // route this stand-in does not know is answered 404 with code 7003 and printed to stderr, so a
 // new wrangler call shows up at once.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Duplex } from "node:stream";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -53,6 +54,8 @@ export interface QueueRecord {
   modified_on: string;
   settings: { delivery_delay?: number; delivery_paused?: boolean; message_retention_period?: number };
   consumers: QueueConsumerRecord[];
+  /** Messages pushed through the REST API (POST /queues/:id/messages); nothing consumes them. */
+  messages: { id: string; body: unknown; content_type: string; delay_seconds: number; sent_on: string }[];
 }
 
 export interface ModulePart {
@@ -151,6 +154,10 @@ export interface CloudflareApi {
   failNext(match: FailMatch, status?: number, error?: ApiError): void;
   /** Requests nothing answered (404, code 7003), e.g. a wrangler call this stand-in lacks. */
   unknown: string[];
+  /** How many `wrangler tail` sessions are connected to a script's tail. */
+  tailsOpen(script: string): number;
+  /** Sends one trace event (as Cloudflare's tail WebSocket does) to every tail of a script. */
+  emitTail(script: string, event: Record<string, unknown>): void;
   stop(): Promise<void>;
 }
 
@@ -220,6 +227,9 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
   const calls: ApiCall[] = [];
   const unknown: string[] = [];
   const failures: { match: FailMatch; status: number; error: ApiError }[] = [];
+  const tailSessions = new Map<string, { script: string; sockets: Set<TailSocket> }>();
+  // Known once the server listens; only tail URLs need it.
+  let port = 0;
 
   const queueByName = (name: string): QueueRecord | undefined => [...state.queues.values()].find((q) => q.queue_name === name);
 
@@ -712,6 +722,22 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     if (!s.secrets.delete(name)) throw new HttpError(404, ERR.secretNotFound);
     return ok(null);
   });
+  // Tails: a session per POST, reached by WebSocket (protocol trace-v1) at the url it answers.
+  route("POST", `${S}/tails`, ({ p }) => {
+    const name = p[1] ?? "";
+    script(name);
+    const id = hex(16);
+    tailSessions.set(id, { script: name, sockets: new Set() });
+    return ok({ id, url: `ws://127.0.0.1:${port}/tail/${id}`, expires_at: new Date(Date.now() + 6 * 3600_000).toISOString() });
+  });
+  route("GET", `${S}/tails`, ({ p }) => ok([...tailSessions.entries()].filter(([, t]) => t.script === p[1]).map(([id]) => ({ id }))));
+  route("DELETE", `${S}/tails/:tail`, ({ p }) => {
+    const session = tailSessions.get(p[2] ?? "");
+    if (!session) throw new HttpError(404, { code: 10057, message: "workers.api.error.tail_not_found" });
+    for (const socket of session.sockets) socket.close();
+    tailSessions.delete(p[2] ?? "");
+    return ok(null);
+  });
   route("GET", `${S}/references`, () => ok({ services: [], durable_objects: [], dispatch_outbounds: [], tail_consumers: [] }));
 
   // Queues
@@ -728,7 +754,7 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     const name = body.queue_name;
     if (typeof name !== "string" || !/^[a-zA-Z0-9_-]{1,63}$/.test(name)) throw new HttpError(400, { code: 11003, message: "workers.api.error.invalid_queue_name" });
     if (queueByName(name)) throw new HttpError(409, { ...ERR.queueExists, message: `${ERR.queueExists.message}: a queue named "${name}" already exists` });
-    const q: QueueRecord = { queue_id: hex(16), queue_name: name, created_on: now(), modified_on: now(), settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600, ...checkQueueSettings(body.settings) }, consumers: [] };
+    const q: QueueRecord = { queue_id: hex(16), queue_name: name, created_on: now(), modified_on: now(), settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600, ...checkQueueSettings(body.settings) }, consumers: [], messages: [] };
     state.queues.set(q.queue_id, q);
     return ok(queueView(q));
   });
@@ -752,6 +778,26 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     state.queues.delete(q.queue_id);
     for (const other of state.queues.values()) for (const c of other.consumers) if (c.dead_letter_queue === q.queue_name) c.dead_letter_queue = "";
     return ok(null);
+  });
+  route("POST", `${A}/queues/:queue/messages`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const body = json();
+    const contentType = body.content_type ?? "json";
+    if (!["json", "text", "bytes", "v8"].includes(String(contentType))) throw new HttpError(400, { code: 11006, message: `workers.api.error.invalid_content_type: ${String(contentType)}` });
+    if (!("body" in body)) throw new HttpError(400, { code: 11007, message: "workers.api.error.message_body_required" });
+    const delay = body.delay_seconds ?? 0;
+    if (typeof delay !== "number" || delay < 0 || delay > 43_200) throw new HttpError(400, { code: ERR.validation, message: "delay_seconds must be from 0 to 43200" });
+    q.messages.push({ id: hex(16), body: body.body, content_type: String(contentType), delay_seconds: delay, sent_on: now() });
+    return ok(null);
+  });
+  route("GET", `${A}/queues/:queue/metrics`, ({ p }) => {
+    const q = queue(p[1] ?? "");
+    const oldest = q.messages[0];
+    return ok({
+      backlog_count: q.messages.length,
+      backlog_bytes: q.messages.reduce((n, m) => n + Buffer.byteLength(JSON.stringify(m.body)), 0),
+      oldest_message_timestamp_ms: oldest ? Date.parse(oldest.sent_on) : 0,
+    });
   });
   route("GET", `${A}/queues/:queue/consumers`, ({ p }) => ok(queue(p[1] ?? "").consumers.map(consumerView)));
   route("POST", `${A}/queues/:queue/consumers`, ({ p, json }) => {
@@ -860,8 +906,20 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     }
   };
 
+  server.on("upgrade", (req, socket: Duplex) => {
+    const session = tailSessions.get(/^\/tail\/([0-9a-f]+)$/.exec(req.url ?? "")?.[1] ?? "");
+    const key = req.headers["sec-websocket-key"];
+    if (!session || typeof key !== "string" || !String(req.headers["sec-websocket-protocol"] ?? "").includes("trace-v1")) {
+      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
+      return;
+    }
+    const tail = acceptWebSocket(socket, key, "trace-v1");
+    session.sockets.add(tail);
+    socket.on("close", () => session.sockets.delete(tail));
+  });
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
 
   return {
     url: `http://127.0.0.1:${port}${BASE}`,
@@ -870,11 +928,16 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     state,
     unknown,
     queueByName,
+    tailsOpen: (name) => [...tailSessions.values()].filter((t) => t.script === name).reduce((n, t) => n + t.sockets.size, 0),
+    emitTail(name, event) {
+      for (const t of tailSessions.values()) if (t.script === name) for (const ws of t.sockets) ws.send(JSON.stringify(event));
+    },
     failNext(match, status = 500, error) {
       failures.push({ match, status, error: error ?? (status >= 500 ? { ...ERR.internal } : { code: ERR.validation, message: "injected failure" }) });
     },
     stop: () =>
       new Promise<void>((resolve) => {
+        for (const t of tailSessions.values()) for (const ws of t.sockets) ws.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
@@ -946,4 +1009,41 @@ async function describeBody(req: http.IncomingMessage, body: Buffer): Promise<un
   } catch {
     return text;
   }
+}
+
+interface TailSocket {
+  send(text: string): void;
+  close(): void;
+}
+
+/**
+ * The server side of a WebSocket, as much as a tail needs: the handshake, text frames out,
+ * and a close. What the client sends is read only for its close frame; wrangler's tail sends
+ * its one frame unmasked, which a strict server library rejects and Cloudflare accepts.
+ */
+function acceptWebSocket(socket: Duplex, key: string, protocol: string): TailSocket {
+  const accept = createHash("sha1").update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+  // Server frames are unmasked; a tail event is well under 64 KiB.
+  const frame = (opcode: number, payload: Buffer): Buffer => {
+    if (payload.length >= 65_536) throw new Error("tail event too large for the stand-in");
+    const head = payload.length < 126 ? Buffer.from([0x80 | opcode, payload.length]) : Buffer.from([0x80 | opcode, 126, payload.length >> 8, payload.length & 0xff]);
+    return Buffer.concat([head, payload]);
+  };
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    socket.end(frame(0x8, Buffer.from([0x03, 0xe8])));
+  };
+  socket.on("data", (data: Buffer) => {
+    if (((data[0] ?? 0) & 0x0f) === 0x8) close();
+  });
+  socket.on("error", () => {});
+  return {
+    send: (text) => {
+      if (!closed) socket.write(frame(0x1, Buffer.from(text, "utf8")));
+    },
+    close,
+  };
 }

@@ -31,3 +31,10 @@ export function copyFixture(name: string): string {
 export function removeProject(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
+
+/** The repository's own formation (the shop example) in a fresh project; `edit` changes its config text. */
+export function shopProject(edit: (config: string) => string = (config) => config): string {
+  const files: Record<string, string> = { "twelve.config.ts": edit(fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8")) };
+  for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
+  return makeProject(files);
+}

@@ -5,23 +5,26 @@ import { REPO } from "./cli.ts";
 import { runProcess, type ProcessResult } from "./process.ts";
 
 /**
- * Runs the project's pinned wrangler offline: no telemetry, no banner (whose update check
- * would reach the npm registry), a throwaway home for its config and logs.
+ * What wrangler needs to run offline: no telemetry, no banner (whose update check would reach
+ * the npm registry), its config and logs in `home`.
  */
+export function offlineWranglerEnv(home: string): NodeJS.ProcessEnv {
+  return { HOME: home, XDG_CONFIG_HOME: path.join(home, ".config"), CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true" };
+}
+
+/** Every host but 127.0.0.1 sent to a dead local port (wrangler then warns that it uses a proxy). */
+export const DEAD_PROXY: NodeJS.ProcessEnv = { HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9", NO_PROXY: "127.0.0.1" };
+
+/** The environment in which twelve (and the wrangler it runs) deploys to a Cloudflare API stand-in. */
+export function cloudflareTestEnv(api: { url: string; accountId: string }, home: string): NodeJS.ProcessEnv {
+  return { ...offlineWranglerEnv(home), ...DEAD_PROXY, CLOUDFLARE_API_BASE_URL: api.url, CLOUDFLARE_API_TOKEN: "test-token", CLOUDFLARE_ACCOUNT_ID: api.accountId };
+}
+
+/** Runs the project's pinned wrangler offline, with a throwaway home. */
 export function runWrangler(args: string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string; input?: string } = {}): Promise<ProcessResult> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-wrangler-"));
   return runProcess(process.execPath, [path.join(REPO, "node_modules", "wrangler", "bin", "wrangler.js"), ...args], {
     ...options,
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      XDG_CONFIG_HOME: path.join(home, ".config"),
-      TMPDIR: home,
-      CI: "true",
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_HIDE_BANNER: "true",
-      NO_COLOR: "1",
-      ...env,
-    },
+    env: { PATH: process.env.PATH, TMPDIR: home, NO_COLOR: "1", ...offlineWranglerEnv(home), ...env },
   }).finally(() => fs.rmSync(home, { recursive: true, force: true }));
 }

@@ -1,12 +1,9 @@
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatPlan, planChanges } from "../../src/deploy/plan.ts";
 import { desiredResources, type AwsResource, type FunctionResource, type QueueResource, type RoleResource } from "../../adapters/aws/resources.ts";
 import { buildFormation } from "../../src/build/build.ts";
 import { loadConfig } from "../../src/config/load.ts";
-import { REPO } from "../support/cli.ts";
-import { makeProject, removeProject } from "../support/project.ts";
+import { shopProject, removeProject } from "../support/project.ts";
 
 // What deploy would create for the repository's shop formation, and what plan says about it,
 // without a cloud: both are pure functions.
@@ -17,9 +14,7 @@ describe("AWS resources and plan", () => {
   const find = <K extends AwsResource["kind"]>(kind: K, name: string) => resources.find((r) => r.kind === kind && r.name === name) as Extract<AwsResource, { kind: K }>;
 
   beforeAll(async () => {
-    const files: Record<string, string> = { "twelve.config.ts": fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8") };
-    for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
-    dir = makeProject(files);
+    dir = shopProject();
     const { formation } = await loadConfig({ cwd: dir, target: "aws" });
     const { manifest, outDir } = await buildFormation(formation, { stage: "dev" });
     resources = desiredResources(formation, manifest, outDir, target);

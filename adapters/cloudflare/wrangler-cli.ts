@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { failure } from "../../src/errors.ts";
+import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
+
+/** The pinned wrangler's CLI, resolved from twelve's own install. */
+export function wranglerBin(): string {
+  for (let dir = TWELVE_ROOT; ; dir = path.dirname(dir)) {
+    const bin = path.join(dir, "node_modules", "wrangler", "bin", "wrangler.js");
+    if (fs.existsSync(bin)) return bin;
+    if (path.dirname(dir) === dir) throw failure("wrangler is not installed next to twelve", "Run npm install in the app (twelve depends on wrangler).");
+  }
+}
+
+export interface WranglerRun {
+  code: number;
+  /** stdout and stderr as wrangler printed them, interleaved. */
+  output: string;
+}
+
+/**
+ * Runs wrangler with Node 22 (the Node running twelve), never interactively: stdin is closed,
+ * so wrangler neither prompts nor opens a browser to log in.
+ */
+export function runWrangler(args: string[], options: { env: NodeJS.ProcessEnv; cwd: string; onLine?: (line: string) => void }): Promise<WranglerRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [wranglerBin(), ...args], { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let pending = "";
+    const take = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output += text;
+      if (!options.onLine) return;
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) options.onLine(line);
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (pending && options.onLine) options.onLine(pending);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/**
+ * `wrangler deploy` of one built Worker. Secrets travel with the upload: wrangler reads a
+ * --secrets-file in .env form whose entries the process environment overrides, so the file
+ * holds only the names (`NAME=`), the values come from the environment twelve runs in, and
+ * the file is removed when wrangler is done.
+ */
+export async function wranglerDeploy(configPath: string, secretNames: string[], env: NodeJS.ProcessEnv): Promise<WranglerRun> {
+  let dir: string | undefined;
+  const args = ["deploy", "--config", configPath];
+  if (secretNames.length) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-secrets-"));
+    const file = path.join(dir, "secrets.env");
+    fs.writeFileSync(file, secretNames.map((name) => `${name}=\n`).join(""), { mode: 0o600 });
+    args.push("--secrets-file", file);
+  }
+  try {
+    return await runWrangler(args, { env, cwd: path.dirname(configPath) });
+  } finally {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The lines of wrangler's output that say what went wrong, for an error message. */
+export function wranglerError(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  const lines = output.replace(/\u001b\[[0-9;]*m/g, "").split("\n").map((l) => l.trimEnd());
+  const start = lines.findIndex((l) => /^✘|\[ERROR\]|^Error/.test(l.trim()));
+  const relevant = (start >= 0 ? lines.slice(start) : lines.slice(-12)).filter((l) => l.trim() && !/^🪵|Logs were written|^If you think this is a bug/.test(l.trim()));
+  return relevant.slice(0, 12).join("\n");
+}
