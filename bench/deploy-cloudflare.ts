@@ -73,9 +73,9 @@ export async function benchDeployCloudflare(): Promise<void> {
     rows.push(await handDeploy("one-process change (3 deploys)", PROCESSES, false), await handDeploy("one-process change (only mailer's deploy)", ["mailer"], false));
 
     console.log("\n## deploy to Cloudflare (API stand-in, real wrangler 4.164), through the CLI, one run each");
-    console.log(`  ${"".padEnd(48)} ${"wall".padStart(8)} ${"API calls".padStart(10)} ${"writes".padStart(7)} ${"uploads".padStart(8)}`);
+    console.log(`  ${"".padEnd(52)} ${"wall".padStart(8)} ${"API calls".padStart(10)} ${"writes".padStart(7)} ${"uploads".padStart(8)}`);
     for (const r of rows) {
-      console.log(`  ${r.label.padEnd(48)} ${`${r.wall.toFixed(0)} ms`.padStart(8)} ${String(r.calls).padStart(10)} ${String(r.writes).padStart(7)} ${String(r.uploads).padStart(8)}`);
+      console.log(`  ${r.label.padEnd(52)} ${`${r.wall.toFixed(0)} ms`.padStart(8)} ${String(r.calls).padStart(10)} ${String(r.writes).padStart(7)} ${String(r.uploads).padStart(8)}`);
     }
     const ratio = (a: number, b: number) => `${(rows[a]!.wall / rows[b]!.wall).toFixed(2)}x`;
     console.log(`  twelve / by hand, wall: first ${ratio(0, 1)}, no-op ${ratio(2, 3)}, one change ${ratio(4, 5)} (${ratio(4, 6)} against deploying only the changed process)`);
