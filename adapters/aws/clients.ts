@@ -1,3 +1,6 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { failure, usageError } from "../../src/errors.ts";
 
 /**
@@ -14,7 +17,9 @@ export interface CallCount {
 
 const READ = /^(Get|List|Describe|Filter)/;
 
-export async function awsClients(region: string) {
+export async function awsClients(region: string, env: NodeJS.ProcessEnv = process.env) {
+  const missing = missingCredentials(env);
+  if (missing) throw missing;
   const [lambda, sqs, scheduler, iam, logs, sts] = await Promise.all([
     import("@aws-sdk/client-lambda"),
     import("@aws-sdk/client-sqs"),
@@ -51,6 +56,31 @@ export async function awsClients(region: string) {
 }
 
 export type AwsClients = Awaited<ReturnType<typeof awsClients>>;
+
+const CREDENTIAL_VARIABLES = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_PROFILE",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
+
+/**
+ * In CI, a job with no credential in sight fails at once, naming what to set, instead of the
+ * SDK probing the instance metadata service (hosted runners have no instance role). A
+ * self-hosted runner on EC2 says it wants its instance role with AWS_EC2_METADATA_DISABLED=false.
+ */
+function missingCredentials(env: NodeJS.ProcessEnv) {
+  if (!env.CI || env.CI === "false" || env.AWS_EC2_METADATA_DISABLED === "false") return undefined;
+  if (CREDENTIAL_VARIABLES.some((name) => env[name])) return undefined;
+  const home = env.HOME ?? os.homedir();
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"), env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config")];
+  if (files.some((file) => fs.existsSync(file))) return undefined;
+  return usageError(
+    "no AWS credentials in this CI job: none of AWS_ACCESS_KEY_ID, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE is set",
+    "On GitHub Actions, add aws-actions/configure-aws-credentials (OIDC, with permissions id-token: write) before twelve. Elsewhere, set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
+  );
+}
 
 /** The region to deploy to: aws.region in the config, else the SDK's AWS_REGION. */
 export function deployRegion(configRegion: string | undefined): string {

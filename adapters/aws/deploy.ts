@@ -26,7 +26,7 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
     throw usageError(`secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not set in the deploying environment`, `Export ${missing[0]}=... (in CI: from the repository's secrets) and deploy again.`);
   }
   const region = deployRegion(formation.aws.region);
-  const clients = await awsClients(region);
+  const clients = await awsClients(region, env);
   const account = await accountOf(clients);
   const secrets = Object.fromEntries(formation.secrets.map((name) => [name, env[name] as string]));
   const desired = desiredResources(formation, manifest, buildDir, { account, region, stage, secrets });

@@ -10,6 +10,9 @@ import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
 const TEMPLATE = path.join(TWELVE_ROOT, "templates", "default");
+/** The GitHub Actions workflow for each target: plan on pull requests, deploy on push to main. */
+export const WORKFLOWS = path.join(TWELVE_ROOT, "templates", "workflows");
+const WORKFLOW_PATH = ".github/workflows/twelve.yml";
 /** npm drops .gitignore from published packages, so the template keeps it without the dot. */
 const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
 
@@ -32,6 +35,9 @@ export const init: Command = {
 
     const replacements: Record<string, string> = { __APP__: app, __TARGET__: target, __TWELVE__: twelveDependency() };
     const written = copyTemplate(TEMPLATE, dir, replacements);
+    fs.mkdirSync(path.join(dir, path.dirname(WORKFLOW_PATH)), { recursive: true });
+    fs.copyFileSync(path.join(WORKFLOWS, `${target}.yml`), path.join(dir, WORKFLOW_PATH));
+    written.push(WORKFLOW_PATH);
     const shown = path.relative(process.cwd(), dir) || ".";
     out.line(`Created ${app} (${target}) in ${shown}: ${written.length} files`);
     for (const file of written) out.line(`  ${file}`);

@@ -56,14 +56,14 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
   },
   {
     name: "logs",
-    summary: "the processes' logs from CloudWatch Logs, prefixed by process",
+    summary: "the processes' logs, prefixed by process (AWS: CloudWatch Logs; Cloudflare: live, through wrangler tail)",
     usage: "twelve logs [PROCESS...] [--stage NAME] [--follow] [--since MINUTES]",
     load: async () => (await import("./logs.ts")).logs,
   },
   {
     name: "run",
     summary: "fire a clock now, or send one message to a worker: in the running twelve dev, or deployed with --stage",
-    usage: "twelve run PROCESS [JSON] [--stage NAME]",
+    usage: "twelve run PROCESS [JSON] [--stage NAME] [--target aws|cloudflare]",
     load: async () => (await import("./run.ts")).run,
   },
 ];
@@ -77,7 +77,7 @@ function help(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
     "",
-    "Global options: --config FILE, --cwd DIR, --json, --verbose, --help, --version",
+    "Global options: --config FILE, --cwd DIR, --json, --verbose, --help, --version; --target aws|cloudflare overrides the config's target.",
     "Exit status: 0 done, 1 failed, 2 usage or config error. Honours NO_COLOR and CI.",
   ].join("\n");
 }

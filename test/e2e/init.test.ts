@@ -12,10 +12,10 @@ describe("twelve init", () => {
   it("makes a new app from templates/ that builds for both targets", async () => {
     const result = await runTwelve(["init", "My App", "--target", "cloudflare"], { cwd: root });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("Created my-app (cloudflare) in My App: 8 files");
+    expect(result.stdout).toContain("Created my-app (cloudflare) in My App: 9 files");
     expect(result.stdout).toContain("npx twelve build");
     const app = path.join(root, "My App");
-    expect(fs.readdirSync(app).sort()).toEqual([".gitignore", "README.md", "package.json", "src", "tsconfig.json", "twelve.config.ts"]);
+    expect(fs.readdirSync(app).sort()).toEqual([".github", ".gitignore", "README.md", "package.json", "src", "tsconfig.json", "twelve.config.ts"]);
     const config = fs.readFileSync(path.join(app, "twelve.config.ts"), "utf8");
     expect(config).toContain('app: "my-app"');
     expect(config).toContain('target: "cloudflare"');
