@@ -24,7 +24,7 @@ interface ScriptView {
 /**
  * What is deployed on Cloudflare for an app and stage: the Workers named `<app>-<stage>-*`
  * and tagged as the app's, with their crons, workers.dev flag and secret names; the queues
- * named `<app>-<stage>-*` and their Worker consumers. A script of a name the formation wants
+ * named `<app>-<stage>-*` that no other Worker uses, and their Worker consumers. A script of a name the formation wants
  * but without twelve's tags (a deploy cut between upload and tagging) reads as deployed with
  * unknown code, so the next deploy uploads and tags it. Reads run in parallel.
  */
@@ -60,7 +60,16 @@ export async function readDeployed(api: CloudflareApi, app: string, stage: strin
     }),
   );
   const lock = lockQueueName(app, stage);
-  const mine = queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lock);
+  // Queues carry no tags: one named like ours belongs to someone else (another app whose name
+  // starts with "<app>-<stage>-") when a Worker that is not ours consumes or produces to it.
+  const tagsOf = new Map(scripts.map((s) => [s.id, s.tags ?? []]));
+  const foreign = (script: string) => {
+    const tags = tagsOf.get(script);
+    if (!script.startsWith(prefix)) return true;
+    return tags !== undefined && tags.some((t) => t.startsWith("twelve-app:")) && !(tags.includes(appTag(app)) && tags.includes(stageTag(stage)));
+  };
+  const users = (q: QueueView) => [...(q.consumers ?? []).map((c) => c.script_name ?? c.script ?? ""), ...(q.producers ?? []).map((p) => p.script ?? "")].filter(Boolean);
+  const mine = queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lock && !users(q).some(foreign));
   const consumers: ConsumerResource[] = [];
   const consumerIds: Record<string, string> = {};
   for (const q of mine) {
@@ -99,6 +108,7 @@ interface QueueView {
   queue_name: string;
   created_on?: string;
   consumers?: { consumer_id: string; type?: string; script_name?: string; script?: string; dead_letter_queue?: string; settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null } }[];
+  producers?: { type?: string; script?: string }[];
 }
 
 export async function listQueues(api: CloudflareApi): Promise<QueueView[]> {

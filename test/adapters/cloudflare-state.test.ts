@@ -79,4 +79,17 @@ describe("Cloudflare: the API client and the deployed state", () => {
     expect(error.exitCode).toBe(1);
     expect(error.message).toMatch(/^Cloudflare API GET \/queues\/no-such-queue failed: 11000: /);
   });
+  it("leaves alone a queue named like the stage's that another app's Worker uses; takes an unused one (kept for its messages)", async () => {
+    // App "shop-dev", stage "x": its names start with "shop-dev-" too.
+    const other = structuredClone(cf.state.scripts.get("shop-dev-mailer")!);
+    other.name = "shop-dev-x-jobs";
+    other.tags = [appTag("shop-dev"), stageTag("x")];
+    cf.state.scripts.set(other.name, other);
+    const api = cloudflareApi(env, undefined);
+    const theirs = await api.send<{ queue_id: string }>("POST", "/queues", { queue_name: "shop-dev-x-jobs" });
+    await api.send("POST", `/queues/${theirs.queue_id}/consumers`, { type: "worker", script_name: "shop-dev-x-jobs" });
+    await api.send("POST", "/queues", { queue_name: "shop-dev-audit" });
+    const queues = (await readDeployed(api, "shop", "dev")).resources.filter((r) => r.kind === "queue").map((q) => q.name).sort();
+    expect(queues).toEqual(["shop-dev-audit", "shop-dev-mailer", "shop-dev-mailer-dlq"]);
+  });
 });
