@@ -17,6 +17,8 @@ export interface ApplyContext {
   uploads: number;
   /** One line per resource as it is done. */
   progress(line: string): void;
+  /** wrangler's own output, line by line (shown with --verbose). */
+  debug(line: string): void;
 }
 
 /**
@@ -40,11 +42,12 @@ export async function applyPlan(plan: Plan<CloudflareResource>, deployed: Deploy
   await phase(upserts.filter((c) => c.kind === "queue"), async (c) => {
     ids.queues[c.name] = await createQueue(ctx.api, c.name);
   }, ctx);
+  if (uploading.length) ctx.progress(`wrangler deploy: ${uploading.map((c) => c.name).join(", ")} (${Math.min(ctx.uploads, uploading.length)} at once)...`);
   await phase(uploading, (c) => upload(c.resource as WorkerResource, deployed, ctx), ctx, ctx.uploads, true);
   for (const c of upserts) {
     if (c.kind === "consumer" && uploaded.has((c.resource as ConsumerResource).script)) ctx.progress(`${SYMBOL[c.action]} consumer ${c.name} (set by wrangler with ${(c.resource as ConsumerResource).script})`);
   }
-  await phase(upserts.filter((c) => c.kind === "worker" && !uploaded.has(c.name)), (c) => updateWorker(c.resource as WorkerResource, fieldsOf(c) ?? new Set(), ctx), ctx);
+  await phase(upserts.filter((c) => c.kind === "worker" && !uploaded.has(c.name)), (c) => updateWorker(c.resource as WorkerResource, fieldsOf(c) ?? new Set(), deployed, ctx), ctx);
   // wrangler sets the consumer of a Worker it uploads; the others are set here.
   const consumers = upserts.filter((c) => c.kind === "consumer" && !uploaded.has((c.resource as ConsumerResource).script));
   if (consumers.length) await refreshConsumerIds(ctx.api, ids);
@@ -107,7 +110,7 @@ async function createQueue(api: CloudflareApi, name: string): Promise<string> {
 }
 
 async function upload(worker: WorkerResource, deployed: DeployedState, ctx: ApplyContext): Promise<void> {
-  const run = await wranglerDeploy(worker.configPath, worker.secretNames, ctx.wranglerEnv);
+  const run = await wranglerDeploy(worker.configPath, worker.secretNames, ctx.wranglerEnv, (line) => ctx.debug(`${worker.process} | ${line}`));
   if (run.code !== 0) {
     throw new Error(`wrangler deploy exited with status ${run.code}:\n${wranglerError(run.output)}`);
   }
@@ -116,10 +119,16 @@ async function upload(worker: WorkerResource, deployed: DeployedState, ctx: Appl
   for (const name of before?.secretNames ?? []) {
     if (!worker.secretNames.includes(name)) await ignoreNotFound(ctx.api.send("DELETE", `/workers/scripts/${worker.name}/secrets/${name}`));
   }
-  await ctx.api.send("PATCH", `/workers/scripts/${worker.name}/script-settings`, { tags: workerTags(ctx.app, ctx.stage, worker) });
+  await writeTags(worker, deployed, ctx);
 }
 
-async function updateWorker(worker: WorkerResource, fields: Set<string>, ctx: ApplyContext): Promise<void> {
+/** twelve's tags, beside any the user set on the script. */
+async function writeTags(worker: WorkerResource, deployed: DeployedState, ctx: ApplyContext): Promise<void> {
+  const others = (deployed.tags[worker.name] ?? []).filter((t) => !t.startsWith("twelve-"));
+  await ctx.api.send("PATCH", `/workers/scripts/${worker.name}/script-settings`, { tags: [...others, ...workerTags(ctx.app, ctx.stage, worker)] });
+}
+
+async function updateWorker(worker: WorkerResource, fields: Set<string>, deployed: DeployedState, ctx: ApplyContext): Promise<void> {
   const { api } = ctx;
   const path = `/workers/scripts/${worker.name}`;
   if (fields.has("crons")) await api.send("PUT", `${path}/schedules`, worker.crons.map((cron) => ({ cron })));
@@ -129,7 +138,7 @@ async function updateWorker(worker: WorkerResource, fields: Set<string>, ctx: Ap
     for (const name of worker.secretNames) await api.send("PUT", `${path}/secrets`, { name, text: ctx.secrets[name], type: "secret_text" });
     for (const name of current) if (!worker.secretNames.includes(name)) await ignoreNotFound(api.send("DELETE", `${path}/secrets/${name}`));
   }
-  await api.send("PATCH", `${path}/script-settings`, { tags: workerTags(ctx.app, ctx.stage, worker) });
+  await writeTags(worker, deployed, ctx);
 }
 
 function consumerBody(consumer: ConsumerResource) {

@@ -23,7 +23,7 @@ const UPLOADS_AT_ONCE = 4;
  * account has, the plan between them, and applying it. The token, account and secrets are
  * checked before anything else, so a missing one fails before any change.
  */
-export async function cloudflareDeployment(formation: Formation, manifest: Manifest, buildDir: string, stage: string, env: NodeJS.ProcessEnv = process.env) {
+export async function cloudflareDeployment(formation: Formation, manifest: Manifest, buildDir: string, stage: string, env: NodeJS.ProcessEnv = process.env, debug: (line: string) => void = () => {}) {
   const missing = formation.secrets.filter((name) => env[name] === undefined);
   if (missing.length) {
     throw usageError(`secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not set in the deploying environment`, `Export ${missing[0]}=... (in CI: from the repository's secrets) and deploy again.`);
@@ -76,6 +76,7 @@ export async function cloudflareDeployment(formation: Formation, manifest: Manif
           wranglerEnv: wranglerEnv(env, api),
           uploads: UPLOADS_AT_ONCE,
           progress,
+          debug,
         });
         uploads += done.uploads;
         return plan;

@@ -10,6 +10,8 @@ export interface DeployedState {
   consumerIds: Record<string, string>;
   /** When each Worker last changed, by name. */
   modifiedOn: Record<string, string>;
+  /** Each Worker's tags as found, by name: tags that are not twelve's are kept. */
+  tags: Record<string, string[]>;
 }
 
 /** The queue that holds a stage's deploy lock: a double hyphen no process name can make. */
@@ -91,6 +93,7 @@ export async function readDeployed(api: CloudflareApi, app: string, stage: strin
     queueIds: Object.fromEntries(queues.map((q) => [q.queue_name, q.queue_id])),
     consumerIds,
     modifiedOn: Object.fromEntries(ours.map((s) => [s.id, s.modified_on ?? ""])),
+    tags: Object.fromEntries(ours.map((s) => [s.id, s.tags ?? []])),
   };
 }
 

@@ -54,7 +54,7 @@ export function runWrangler(args: string[], options: { env: NodeJS.ProcessEnv; c
  * holds only the names (`NAME=`), the values come from the environment twelve runs in, and
  * the file is removed when wrangler is done.
  */
-export async function wranglerDeploy(configPath: string, secretNames: string[], env: NodeJS.ProcessEnv): Promise<WranglerRun> {
+export async function wranglerDeploy(configPath: string, secretNames: string[], env: NodeJS.ProcessEnv, onLine?: (line: string) => void): Promise<WranglerRun> {
   let dir: string | undefined;
   const args = ["deploy", "--config", configPath];
   if (secretNames.length) {
@@ -64,7 +64,7 @@ export async function wranglerDeploy(configPath: string, secretNames: string[], 
     args.push("--secrets-file", file);
   }
   try {
-    return await runWrangler(args, { env, cwd: path.dirname(configPath) });
+    return await runWrangler(args, { env, cwd: path.dirname(configPath), ...(onLine ? { onLine } : {}) });
   } finally {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }

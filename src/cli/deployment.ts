@@ -67,7 +67,7 @@ export async function prepareDeployment(flags: GlobalFlags, values: StageValues,
     };
   } else {
     const { cloudflareDeployment } = await import("../../adapters/cloudflare/deploy.ts");
-    const cf = await cloudflareDeployment(formation, manifest, outDir, stage);
+    const cf = await cloudflareDeployment(formation, manifest, outDir, stage, process.env, (line) => out.debug(line));
     deployment = {
       where: `Cloudflare (account ${cf.account})`,
       place: { account: cf.account },

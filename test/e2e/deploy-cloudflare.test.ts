@@ -126,12 +126,18 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
   it("a change to one process uploads that one script", { timeout: 60_000 }, async () => {
     fs.appendFileSync(path.join(dir, "examples/shop/src/nightly.ts"), "\nconsole.log('nightly loaded');\n");
     const before = script("shop-ci-nightly").deployedVersionId;
+    // A tag of the user's own stays beside twelve's.
+    script("shop-ci-nightly").tags.push("team:ops");
+    const hashBefore = script("shop-ci-nightly").tags.find((t) => t.startsWith("twelve-hash:"));
     const { result, calls } = await callsDuring(() => twelve("deploy"));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("~ worker shop-ci-nightly: code");
     expect(uploads(calls).map((c) => c.path.split("/")[5])).toEqual(["shop-ci-nightly"]);
     expect(script("shop-ci-nightly").deployedVersionId).not.toBe(before);
     expect(script("shop-ci-nightly").modules.some((m) => m.content.includes("nightly loaded"))).toBe(true);
+    expect(script("shop-ci-nightly").tags).toContain("team:ops");
+    expect(script("shop-ci-nightly").tags).not.toContain(hashBefore);
+    expect(result.stdout).toMatch(/^  wrangler deploy: shop-ci-nightly \(1 at once\)\.\.\.$/m);
   });
 
   it("a rotated secret is set again without uploading code", { timeout: 60_000 }, async () => {

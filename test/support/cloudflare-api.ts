@@ -447,6 +447,8 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     if ("tags" in body) {
       const tags = body.tags;
       if (tags !== null && (!Array.isArray(tags) || tags.some((t) => typeof t !== "string"))) throw new HttpError(400, { code: ERR.validation, message: "tags must be a list of strings" });
+      // Cloudflare's documented limits: at most eight tags a script, no "," or "&" in one.
+      if (Array.isArray(tags) && (tags.length > 8 || tags.some((t) => /[,&]/.test(String(t))))) throw new HttpError(400, { code: ERR.validation, message: "at most 8 tags, without ',' or '&'" });
       s.tags = (tags as string[] | null) ?? [];
     }
     if ("observability" in body) s.observability = body.observability;
