@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startCloudflareApi, type CloudflareApi } from "../test/support/cloudflare-api.ts";
+import { isUpload, startCloudflareApi, type CloudflareApi } from "../test/support/cloudflare-api.ts";
 import { runProcess, type ProcessResult } from "../test/support/process.ts";
 import { cloudflareTestEnv } from "../test/support/wrangler.ts";
 
@@ -42,7 +42,7 @@ export async function benchDeployCloudflare(): Promise<void> {
       await run();
       const wall = performance.now() - started;
       const calls = api.calls.slice(from);
-      const uploads = calls.filter((c) => (c.method === "PUT" && /\/workers\/scripts\/[^/]+$/.test(c.path)) || (c.method === "POST" && c.path.endsWith("/versions"))).length;
+      const uploads = calls.filter(isUpload).length;
       return { label, wall, calls: calls.length, writes: calls.filter((c) => c.method !== "GET").length, uploads };
     };
     const run = async (label: string, args: string[], api: CloudflareApi) => {

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { failure } from "../../src/errors.ts";
 import type { AwsClients } from "./clients.ts";
-import type { Change, Plan } from "../../src/deploy/plan.ts";
+import { toApply, type Change, type Plan } from "../../src/deploy/plan.ts";
 import type { AwsResource, FunctionResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource, Tags } from "./resources.ts";
 import { notFound, permissionIds, URL_PERMISSIONS, type DeployedMapping, type DeployedState } from "./state.ts";
 
@@ -18,7 +18,7 @@ export interface ApplyOptions {
  */
 export async function applyPlan(clients: AwsClients, plan: Plan<AwsResource>, deployed: DeployedState, options: ApplyOptions): Promise<void> {
   const upserts = plan.changes.filter((c) => c.action !== "delete");
-  const deletes = plan.changes.filter((c) => c.action === "delete" && !c.keptBecause);
+  const deletes = toApply(plan).filter((c) => c.action === "delete");
   const phase = async (changes: Change<AwsResource>[], run: (change: Change<AwsResource>) => Promise<void>) => {
     await Promise.all(
       changes.map(async (change) => {

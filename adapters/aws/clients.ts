@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { inCI } from "../../src/ci.ts";
 import { failure, usageError } from "../../src/errors.ts";
 
 /**
@@ -71,7 +72,7 @@ const CREDENTIAL_VARIABLES = [
  * self-hosted runner on EC2 says it wants its instance role with AWS_EC2_METADATA_DISABLED=false.
  */
 function missingCredentials(env: NodeJS.ProcessEnv) {
-  if (!env.CI || env.CI === "false" || env.AWS_EC2_METADATA_DISABLED === "false") return undefined;
+  if (!inCI(env) || env.AWS_EC2_METADATA_DISABLED === "false") return undefined;
   if (CREDENTIAL_VARIABLES.some((name) => env[name])) return undefined;
   const home = env.HOME ?? os.homedir();
   const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"), env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config")];

@@ -1,11 +1,11 @@
 import type { Manifest } from "../../src/build/manifest.ts";
-import { usageError } from "../../src/errors.ts";
+import { secretValues } from "../../src/deploy/secrets.ts";
 import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { applyPlan } from "./apply.ts";
 import { acquireDeployLock } from "./lock.ts";
 import { accountOf, awsClients, deployRegion } from "./clients.ts";
-import { planChanges, type Plan } from "../../src/deploy/plan.ts";
+import { planChanges, toApply, type Plan } from "../../src/deploy/plan.ts";
 
 interface PlanOptions {
   force?: boolean;
@@ -21,14 +21,10 @@ import { readDeployed } from "./state.ts";
  * else, so a missing one fails before any change.
  */
 export async function awsDeployment(formation: Formation, manifest: Manifest, buildDir: string, stage: string, env: NodeJS.ProcessEnv = process.env) {
-  const missing = formation.secrets.filter((name) => env[name] === undefined);
-  if (missing.length) {
-    throw usageError(`secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not set in the deploying environment`, `Export ${missing[0]}=... (in CI: from the repository's secrets) and deploy again.`);
-  }
+  const secrets = secretValues(formation, env);
   const region = deployRegion(formation.aws.region);
   const clients = await awsClients(region, env);
   const account = await accountOf(clients);
-  const secrets = Object.fromEntries(formation.secrets.map((name) => [name, env[name] as string]));
   const desired = desiredResources(formation, manifest, buildDir, { account, region, stage, secrets });
   let deployed = await readDeployed(clients, formation.app, stage);
   const planFor = (options: PlanOptions = {}): Plan<AwsResource> =>
@@ -49,7 +45,7 @@ export async function awsDeployment(formation: Formation, manifest: Manifest, bu
      */
     async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan<AwsResource>> {
       // Nothing to do is done without a single mutating call, not even the lock's.
-      if (!planFor(options).changes.some((c) => !(c.action === "delete" && c.keptBecause))) return planFor(options);
+      if (!toApply(planFor(options)).length) return planFor(options);
       const release = await acquireDeployLock(clients, formation.app, stage, (note) => progress(`note: ${note}`));
       try {
         deployed = await readDeployed(clients, formation.app, stage);

@@ -1,8 +1,8 @@
 import { failure } from "../../src/errors.ts";
-import type { Change, Plan } from "../../src/deploy/plan.ts";
+import { toApply, type Change, type Plan } from "../../src/deploy/plan.ts";
 import type { CloudflareApi } from "./api.ts";
 import { workerTags, type CloudflareResource, type ConsumerResource, type WorkerResource } from "./resources.ts";
-import { listQueues, type DeployedState } from "./state.ts";
+import { findQueue, listQueues, workerConsumer, type DeployedState } from "./state.ts";
 import { wranglerDeploy, wranglerError } from "./wrangler-cli.ts";
 
 export interface ApplyContext {
@@ -33,7 +33,7 @@ export interface ApplyContext {
  */
 export async function applyPlan(plan: Plan<CloudflareResource>, deployed: DeployedState, ctx: ApplyContext): Promise<{ uploads: number }> {
   const upserts = plan.changes.filter((c) => c.action !== "delete");
-  const deletes = plan.changes.filter((c) => c.action === "delete" && !c.keptBecause);
+  const deletes = toApply(plan).filter((c) => c.action === "delete");
   const ids = { queues: { ...deployed.queueIds }, consumers: { ...deployed.consumerIds } };
   const fieldsOf = (c: Change<CloudflareResource>) => (c.action === "update" ? new Set(c.fields.map((f) => f.field)) : undefined);
   const uploading = upserts.filter((c) => c.kind === "worker" && (c.action === "create" || fieldsOf(c)?.has("code")));
@@ -103,7 +103,7 @@ async function createQueue(api: CloudflareApi, name: string): Promise<string> {
   } catch (error) {
     // Created meanwhile (another deploy, or this one cut short): what we wanted exists.
     if ((error as { status?: number }).status !== 409) throw error;
-    const found = (await listQueues(api)).find((q) => q.queue_name === name);
+    const found = await findQueue(api, name);
     if (!found) throw error;
     return found.queue_id;
   }
@@ -162,7 +162,7 @@ async function putConsumer(api: CloudflareApi, consumer: ConsumerResource, ids: 
 async function refreshConsumerIds(api: CloudflareApi, ids: { queues: Record<string, string>; consumers: Record<string, string> }): Promise<void> {
   for (const q of await listQueues(api)) {
     ids.queues[q.queue_name] = q.queue_id;
-    const c = (q.consumers ?? []).find((x) => (x.type ?? "worker") === "worker");
+    const c = workerConsumer(q);
     if (c) ids.consumers[q.queue_name] = c.consumer_id;
     else delete ids.consumers[q.queue_name];
   }

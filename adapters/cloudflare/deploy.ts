@@ -1,13 +1,13 @@
 import type { Manifest } from "../../src/build/manifest.ts";
-import { planChanges, type Plan } from "../../src/deploy/plan.ts";
-import { usageError } from "../../src/errors.ts";
+import { planChanges, toApply, type Plan } from "../../src/deploy/plan.ts";
+import { secretValues } from "../../src/deploy/secrets.ts";
 import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { cloudflareApi, type CloudflareApi } from "./api.ts";
 import { applyPlan } from "./apply.ts";
 import { acquireDeployLock } from "./lock.ts";
 import { desiredResources, type CloudflareResource } from "./resources.ts";
-import { queueBacklog, readDeployed, type DeployedState } from "./state.ts";
+import { accountSubdomain, queueBacklog, readDeployed, type DeployedState } from "./state.ts";
 
 interface PlanOptions {
   force?: boolean;
@@ -24,12 +24,8 @@ const UPLOADS_AT_ONCE = 4;
  * checked before anything else, so a missing one fails before any change.
  */
 export async function cloudflareDeployment(formation: Formation, manifest: Manifest, buildDir: string, stage: string, env: NodeJS.ProcessEnv = process.env, debug: (line: string) => void = () => {}) {
-  const missing = formation.secrets.filter((name) => env[name] === undefined);
-  if (missing.length) {
-    throw usageError(`secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not set in the deploying environment`, `Export ${missing[0]}=... (in CI: from the repository's secrets) and deploy again.`);
-  }
+  const secrets = secretValues(formation, env);
   const api = cloudflareApi(env, formation.cloudflare.accountId);
-  const secrets = Object.fromEntries(formation.secrets.map((name) => [name, env[name] as string]));
   const desired = desiredResources(formation, manifest, buildDir, { stage, secrets, digestKey: api.token });
   const wanted = desired.filter((r) => r.kind === "worker").map((r) => r.name);
   const read = async (): Promise<{ state: DeployedState; depth: Record<string, number | null> }> => {
@@ -42,7 +38,6 @@ export async function cloudflareDeployment(formation: Formation, manifest: Manif
   let deployed = await read();
   const planFor = (options: PlanOptions = {}): Plan<CloudflareResource> =>
     planChanges(options.destroy ? [] : desired, deployed.state.resources, { secrets: formation.secrets, queueDepth: deployed.depth, force: options.force || options.destroy });
-  const subdomain = async () => (await api.get<{ subdomain: string }>("/workers/subdomain").catch(() => undefined))?.subdomain;
   let uploads = 0;
 
   return {
@@ -63,7 +58,7 @@ export async function cloudflareDeployment(formation: Formation, manifest: Manif
      */
     async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan<CloudflareResource>> {
       // Nothing to do is done without a single mutating call, not even the lock's.
-      if (!planFor(options).changes.some((c) => !(c.action === "delete" && c.keptBecause))) return planFor(options);
+      if (!toApply(planFor(options)).length) return planFor(options);
       const release = await acquireDeployLock(api, formation.app, stage, (note) => progress(`note: ${note}`));
       try {
         deployed = await read();
@@ -88,7 +83,7 @@ export async function cloudflareDeployment(formation: Formation, manifest: Manif
     async webUrls(): Promise<Record<string, string>> {
       const web = formation.processes.filter((p) => p.type === "web");
       if (!web.length) return {};
-      const sub = await subdomain();
+      const sub = await accountSubdomain(api);
       return Object.fromEntries(web.map((p) => [p.name, sub ? workersDevUrl(resourceName(formation.app, stage, p.name), sub) : "(no workers.dev subdomain on this account)"]));
     },
   };

@@ -1,6 +1,6 @@
 import { failure } from "../../src/errors.ts";
 import type { CloudflareApi } from "./api.ts";
-import { listQueues, lockQueueName } from "./state.ts";
+import { findQueue, lockQueueName } from "./state.ts";
 
 /** A lock older than this is from a deploy that died: taken over, and said so. */
 const STALE_MS = 30 * 60 * 1000;
@@ -18,7 +18,7 @@ export async function acquireDeployLock(api: CloudflareApi, app: string, stage: 
     created = await create();
   } catch (error) {
     if ((error as { status?: number }).status !== 409) throw error;
-    const held = (await listQueues(api)).find((q) => q.queue_name === name);
+    const held = await findQueue(api, name);
     const since = held?.created_on ? Date.parse(held.created_on) : Date.now();
     if (held && Date.now() - since < STALE_MS) {
       throw failure(

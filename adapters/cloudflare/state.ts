@@ -70,18 +70,18 @@ export async function readDeployed(api: CloudflareApi, app: string, stage: strin
     if (!script.startsWith(prefix)) return true;
     return tags !== undefined && tags.some((t) => t.startsWith("twelve-app:")) && !(tags.includes(appTag(app)) && tags.includes(stageTag(stage)));
   };
-  const users = (q: QueueView) => [...(q.consumers ?? []).map((c) => c.script_name ?? c.script ?? ""), ...(q.producers ?? []).map((p) => p.script ?? "")].filter(Boolean);
+  const users = (q: QueueView) => [...(q.consumers ?? []).map(consumerScript), ...(q.producers ?? []).map((p) => p.script ?? "")].filter(Boolean);
   const mine = queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lock && !users(q).some(foreign));
   const consumers: ConsumerResource[] = [];
   const consumerIds: Record<string, string> = {};
   for (const q of mine) {
-    const c = (q.consumers ?? []).find((x) => (x.type ?? "worker") === "worker");
+    const c = workerConsumer(q);
     if (!c) continue;
     consumerIds[q.queue_name] = c.consumer_id;
     consumers.push({
       kind: "consumer",
       name: q.queue_name,
-      script: c.script_name ?? c.script ?? "",
+      script: consumerScript(c),
       batchSize: c.settings?.batch_size ?? 10,
       maxRetries: c.settings?.max_retries ?? 3,
       maxConcurrency: c.settings?.max_concurrency ?? null,
@@ -106,12 +106,34 @@ export async function queueBacklog(api: CloudflareApi, queueId: string): Promise
   return typeof metrics?.backlog_count === "number" ? metrics.backlog_count : null;
 }
 
-interface QueueView {
+export interface QueueView {
   queue_id: string;
   queue_name: string;
   created_on?: string;
   consumers?: { consumer_id: string; type?: string; script_name?: string; script?: string; dead_letter_queue?: string; settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null } }[];
   producers?: { type?: string; script?: string }[];
+}
+
+type ConsumerView = NonNullable<QueueView["consumers"]>[number];
+
+/** A queue's Worker consumer: a queue has at most one (an HTTP pull consumer may sit beside it). */
+export function workerConsumer(queue: QueueView): ConsumerView | undefined {
+  return (queue.consumers ?? []).find((c) => (c.type ?? "worker") === "worker");
+}
+
+/** The script a consumer runs: the API has named it both `script_name` and `script`. */
+export function consumerScript(consumer: ConsumerView): string {
+  return consumer.script_name ?? consumer.script ?? "";
+}
+
+/** The queue of that name, if the account has one. */
+export async function findQueue(api: CloudflareApi, name: string): Promise<QueueView | undefined> {
+  return (await listQueues(api)).find((q) => q.queue_name === name);
+}
+
+/** The account's workers.dev subdomain, if it has one (or it cannot be read). */
+export async function accountSubdomain(api: CloudflareApi): Promise<string | undefined> {
+  return (await api.get<{ subdomain: string }>("/workers/subdomain").catch(() => undefined))?.subdomain;
 }
 
 export async function listQueues(api: CloudflareApi): Promise<QueueView[]> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { wranglerBin } from "./wrangler-cli.ts";
+import { wranglerBin, wranglerError } from "./wrangler-cli.ts";
 
 /** One event of a Worker's tail, as `wrangler tail --format json` prints it (Cloudflare's trace format). */
 interface TailEvent {
@@ -52,8 +52,7 @@ export function tailLogs(targets: { process: string; worker: string }[], env: No
       child.on("close", (code) => {
         if (!stopping && code !== 0) {
           failed = true;
-          // eslint-disable-next-line no-control-regex
-          const why = errors.replace(/\u001b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter((l) => l && !/^🪵|Logs were written/.test(l)).slice(0, 4).join(" ");
+          const why = wranglerError(errors).split("\n").map((l) => l.trim()).slice(0, 4).join(" ");
           output.note(`the tail of ${name} (${worker}) ended: ${why || `wrangler exited with status ${code}`}`);
         }
         if (--open === 0) {

@@ -1,4 +1,4 @@
-import { formatPlan, planMarkdown } from "../deploy/plan.ts";
+import { formatPlan, planMarkdown, toApply } from "../deploy/plan.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { confirm, planJson, prepareDeployment } from "./deployment.ts";
@@ -13,7 +13,7 @@ export const deploy: Command = {
     const { formation, stage, deployment } = await prepareDeployment(flags, values, out);
     const plan = deployment.plan({ force: Boolean(values.force) });
     for (const line of formatPlan(plan)) out.line(line);
-    const changes = plan.changes.filter((c) => !(c.action === "delete" && c.keptBecause));
+    const changes = toApply(plan);
     if (changes.length && !(await confirm("Apply these changes?", { yes: Boolean(values.yes), out }))) {
       out.line("Nothing changed.");
       return 1;

@@ -24,15 +24,15 @@ export async function awsStage(formation: Formation, stage: string) {
   const clients = await awsClients(region);
   const account = await accountOf(clients);
   const functionName = (process: string) => resourceName(formation.app, stage, process);
-  return { formation, stage, region, account, clients, functionName };
+  return { region, account, clients, functionName };
 }
 
 /** What scale, ps, logs and run --stage share on Cloudflare: the formation and the API, no build. */
-export async function cloudflareStage(formation: Formation, stage: string, env: NodeJS.ProcessEnv = process.env) {
+export async function cloudflareStage(formation: Formation, stage: string) {
   const { cloudflareApi } = await import("../../adapters/cloudflare/api.ts");
-  const api = cloudflareApi(env, formation.cloudflare.accountId);
-  const workerName = (process: string) => resourceName(formation.app, stage, process);
-  return { formation, stage, api, workerName, env };
+  const api = cloudflareApi(process.env, formation.cloudflare.accountId);
+  const workerName = (name: string) => resourceName(formation.app, stage, name);
+  return { api, workerName };
 }
 
 /** A deployment on either platform, as plan, deploy and destroy use it. */

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { inCI } from "../ci.ts";
 import { TwelveError } from "../errors.ts";
 
 export interface OutputOptions {
@@ -33,7 +34,7 @@ export class Output {
     this.verbose = options.verbose;
     this.out = stdout;
     this.err = options.stderr ?? process.stderr;
-    this.ci = Boolean(env.CI) && env.CI !== "false";
+    this.ci = inCI(env);
     this.summaryFile = env.GITHUB_STEP_SUMMARY || undefined;
     this.githubActions = env.GITHUB_ACTIONS === "true";
     this.color = !env.NO_COLOR && (Boolean(env.FORCE_COLOR) || Boolean((stdout as { isTTY?: boolean }).isTTY));

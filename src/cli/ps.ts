@@ -70,12 +70,12 @@ async function awsRows(formation: Formation, stage: string): Promise<Row[]> {
 /** Workers, their consumers' caps, workers.dev URLs and queue backlogs, read in parallel. */
 async function cloudflareRows(formation: Formation, stage: string): Promise<Row[]> {
   const { api, workerName } = await cloudflareStage(formation, stage);
-  const { readDeployed, queueBacklog } = await import("../../adapters/cloudflare/state.ts");
+  const { accountSubdomain, readDeployed, queueBacklog } = await import("../../adapters/cloudflare/state.ts");
   const { workersDevUrl } = await import("../../adapters/cloudflare/deploy.ts");
   const names = formation.processes.map((p) => workerName(p.name));
   const [deployed, subdomain] = await Promise.all([
     readDeployed(api, formation.app, stage, names),
-    api.get<{ subdomain: string }>("/workers/subdomain").then((s) => s.subdomain, () => undefined),
+    accountSubdomain(api),
   ]);
   return Promise.all(
     formation.processes.map(async (process): Promise<Row> => {

@@ -98,8 +98,8 @@ async function runOnCloudflare(formation: Formation, stage: string, process: Pro
     );
   }
   const { api } = await cloudflareStage(formation, stage);
-  const { listQueues } = await import("../../adapters/cloudflare/state.ts");
-  const queue = (await listQueues(api)).find((q) => q.queue_name === queueName(formation.app, stage, process.name));
+  const { findQueue } = await import("../../adapters/cloudflare/state.ts");
+  const queue = await findQueue(api, queueName(formation.app, stage, process.name));
   if (!queue) throw failure(`${process.name} is not deployed to stage ${stage}`, "Run twelve deploy first.");
   // content_type json: the consumer gets the parsed body, as from send().
   await api.send("POST", `/queues/${queue.queue_id}/messages`, { body, content_type: "json" });

@@ -78,12 +78,12 @@ async function scaleAws(formation: Formation, stage: string, checked: { process:
 /** A worker's queue consumer gets the new max_concurrency, its other settings as they are. */
 async function scaleCloudflare(formation: Formation, stage: string, checked: { process: Process; cap: number }[], report: (change: Change) => void): Promise<Change[]> {
   const { api, workerName } = await cloudflareStage(formation, stage);
-  const { listQueues } = await import("../../adapters/cloudflare/state.ts");
+  const { consumerScript, listQueues } = await import("../../adapters/cloudflare/state.ts");
   const queues = await listQueues(api);
   const changed: Change[] = [];
   for (const { process, cap } of checked) {
     const queue = queues.find((q) => q.queue_name === queueName(formation.app, stage, process.name));
-    const consumer = queue?.consumers?.find((c) => (c.script_name ?? c.script) === workerName(process.name));
+    const consumer = queue?.consumers?.find((c) => consumerScript(c) === workerName(process.name));
     if (!queue || !consumer) throw failure(`${process.name} is not deployed to stage ${stage}`, "Run twelve deploy first.");
     await api.send("PUT", `/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`, {
       type: "worker",

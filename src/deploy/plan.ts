@@ -60,17 +60,22 @@ export function planChanges<R extends Resource>(desired: R[], deployed: R[], opt
   }
   for (const resource of deployed) {
     if (wanted.has(key(resource))) continue;
-    const depth = resource.kind === "queue" ? options.queueDepth?.[resource.name] : 0;
-    const keptBecause = options.force
-      ? undefined
-      : depth === null
-        ? "its backlog could not be read; deploy --force deletes it"
-        : depth !== undefined && depth > 0
-          ? `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it`
-          : undefined;
+    const keptBecause = options.force || resource.kind !== "queue" ? undefined : whyKept(options.queueDepth?.[resource.name]);
     changes.push({ action: "delete", kind: resource.kind, name: resource.name, resource, ...(keptBecause ? { keptBecause } : {}) });
   }
   return { changes, unchanged };
+}
+
+/** Why a queue that would go stays: it holds messages, or how many it holds is unknown (null). */
+function whyKept(depth: number | null | undefined): string | undefined {
+  if (depth === null) return "its backlog could not be read; deploy --force deletes it";
+  if (depth) return `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it`;
+  return undefined;
+}
+
+/** The changes deploy will make: all but deletions kept back (a queue still holding messages). */
+export function toApply<R extends Resource>(plan: Plan<R>): Change<R>[] {
+  return plan.changes.filter((c) => !(c.action === "delete" && c.keptBecause));
 }
 
 function diff(desired: Resource, deployed: Resource, secrets: string[]): FieldChange[] {
@@ -126,12 +131,13 @@ const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
 export function formatPlan(plan: Plan<Resource>): string[] {
   const lines = plan.changes.map((change) => {
     const head = `  ${SYMBOL[change.action]} ${change.kind} ${change.name}`;
-    if (change.action === "update") return `${head}: ${change.fields.map(describeField).join(", ")}`;
-    if (change.action === "delete" && change.keptBecause) return `${head} (kept: ${change.keptBecause})`;
-    return head;
+    const more = detail(change);
+    if (!more) return head;
+    return change.action === "update" ? `${head}: ${more}` : `${head} (${more})`;
   });
-  const count = (action: Change["action"]) => plan.changes.filter((c) => c.action === action && !(c.action === "delete" && c.keptBecause)).length;
-  const kept = plan.changes.filter((c) => c.action === "delete" && c.keptBecause).length;
+  const applied = toApply(plan);
+  const count = (action: Change["action"]) => applied.filter((c) => c.action === action).length;
+  const kept = plan.changes.length - applied.length;
   lines.push(
     `${count("create")} to create, ${count("update")} to update, ${count("delete")} to delete${kept ? `, ${kept} kept` : ""}, ${plan.unchanged} unchanged.`,
   );
@@ -142,12 +148,17 @@ export function formatPlan(plan: Plan<Resource>): string[] {
 export function planMarkdown(plan: Plan<Resource>): string {
   const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
   const rows = plan.changes.map((change) => {
-    const what =
-      change.action === "update" ? change.fields.map(describeField).join(", ") : change.action === "delete" && change.keptBecause ? `kept: ${change.keptBecause}` : change.action;
-    return `| ${SYMBOL[change.action]} | ${change.kind} | \`${change.name}\` | ${cell(what)} |`;
+    return `| ${SYMBOL[change.action]} | ${change.kind} | \`${change.name}\` | ${cell(detail(change) ?? change.action)} |`;
   });
   const counts = formatPlan(plan).at(-1) ?? "";
   return [...(rows.length ? ["| | kind | name | change |", "| --- | --- | --- | --- |", ...rows, ""] : []), `**${counts}**`].join("\n");
+}
+
+/** What more a change says than its kind and name: the fields an update changes, or why a deletion is kept. */
+function detail(change: Change): string | undefined {
+  if (change.action === "update") return change.fields.map(describeField).join(", ");
+  if (change.action === "delete" && change.keptBecause) return `kept: ${change.keptBecause}`;
+  return undefined;
 }
 
 function describeField(change: FieldChange): string {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, runTwelve } from "../support/cli.ts";
-import { startCloudflareApi, type ApiCall, type CloudflareApi } from "../support/cloudflare-api.ts";
+import { isUpload, startCloudflareApi, type ApiCall, type CloudflareApi } from "../support/cloudflare-api.ts";
 import { removeProject, shopProject } from "../support/project.ts";
 import { cloudflareTestEnv } from "../support/wrangler.ts";
 
@@ -28,7 +28,7 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     return { result, calls: api.calls.slice(from) };
   };
   const writes = (calls: ApiCall[]) => calls.filter((c) => c.method !== "GET").map((c) => `${c.method} ${c.path.replace(`/accounts/${api.accountId}`, "")}`);
-  const uploads = (calls: ApiCall[]) => calls.filter((c) => (c.method === "PUT" && /\/workers\/scripts\/[^/]+$/.test(c.path)) || (c.method === "POST" && c.path.endsWith("/versions")));
+  const uploads = (calls: ApiCall[]) => calls.filter(isUpload);
   const script = (name: string) => {
     const s = api.state.scripts.get(name);
     if (!s) throw new Error(`no script ${name}`);

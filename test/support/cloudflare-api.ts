@@ -25,6 +25,11 @@ export interface ApiCall {
   status: number;
 }
 
+/** A call that uploaded a Worker's code: a script PUT (first deploy) or a new version (redeploy). */
+export function isUpload(call: ApiCall): boolean {
+  return (call.method === "PUT" && /\/workers\/scripts\/[^/]+$/.test(call.path)) || (call.method === "POST" && call.path.endsWith("/versions"));
+}
+
 export interface ApiError {
   code: number;
   message: string;
