@@ -35,6 +35,8 @@ export interface PackagedProcess {
 /** One platform: how to check, bundle and package a formation for it. */
 export interface Adapter {
   target: Target;
+  /** Packages an app for this platform installs beside twelve (its optional peer dependencies). */
+  packages: readonly string[];
   /** Problems only this platform has with a formation (beyond the ranges in formation/limits.ts). */
   check(formation: Formation): Problem[];
   bundleOptions(process: Process): {

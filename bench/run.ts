@@ -4,6 +4,7 @@ import { benchBuild } from "./build.ts";
 import { benchDeploy } from "./deploy.ts";
 import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
 import { benchDev } from "./dev.ts";
+import { benchInstall } from "./install.ts";
 import { ensureDebianTool } from "./tools.ts";
 
 interface BenchOptions {
@@ -18,6 +19,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   dev: benchDev,
   deploy: benchDeploy,
   "deploy-cloudflare": benchDeployCloudflare,
+  install: benchInstall,
 };
 
 const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));

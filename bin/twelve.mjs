@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// The `twelve` command. twelve runs its TypeScript source directly, which needs Node 22.18 or
-// newer; on an older Node (machines with Node 20) it re-runs itself with the Node 22 that the
-// project's `node` dependency puts in node_modules/.bin.
+// The `twelve` command. The installed package runs the JavaScript its prepack step compiled
+// into dist/; a checkout of twelve (src/ present) runs its TypeScript source with Node's type
+// stripping. On a Node too old for twelve it re-runs itself with a Node 22 from node_modules/.bin
+// (the `node` package), or says what to install. Only this file calls process.exit.
 import { spawnSync } from "node:child_process";
-import module from "node:module";
 import { existsSync } from "node:fs";
+import module from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const checkout = existsSync(path.join(root, "src", "cli", "main.ts"));
+// wrangler and miniflare need 22.12; a checkout's TypeScript runs unflagged from 22.18.
+const needed = checkout ? [22, 18] : [22, 12];
+// A new app can be made on any Node: init also gives it Node 22 when this one is older.
+const anyNode = !checkout && ["init", "help", "--help", "-h", "--version", "-v", undefined].includes(process.argv[2]);
+
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 18)) {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.cwd(), path.resolve(here, "..")].flatMap((start) => {
+if (!anyNode && (major < needed[0] || (major === needed[0] && minor < needed[1]))) {
+  const wanted = `${needed[0]}.${needed[1]}`;
+  const candidates = [process.cwd(), root].flatMap((start) => {
     const found = [];
     for (let dir = start; ; dir = path.dirname(dir)) {
       found.push(path.join(dir, "node_modules", ".bin", "node"));
@@ -20,9 +28,9 @@ if (major < 22 || (major === 22 && minor < 18)) {
   });
   const node = candidates.find((file) => existsSync(file) && file !== process.execPath);
   if (!node || process.env.TWELVE_REEXEC) {
-    console.error(`twelve needs Node 22.18 or newer; this is Node ${process.versions.node}.`);
-    console.error("Install a newer Node, or `npm install --save-dev node@22` in your project and run twelve with npx.");
-    process.exit(1);
+    console.error(`error twelve needs Node ${wanted} or newer; this is Node ${process.versions.node} (${process.execPath}).`);
+    console.error("Install Node 22 (https://nodejs.org, or `nvm install 22`), or give this app its own: npm install --save-dev node@22, then run npx twelve again.");
+    process.exit(2);
   }
   const result = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
@@ -31,8 +39,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(result.status ?? 1);
 }
 
-// V8 keeps compiled code between runs; each command starts faster after the first.
+// V8 keeps compiled code between runs (in the OS's temp folder): later commands start faster.
 module.enableCompileCache?.();
-const { loadMain } = await import("./prebuilt.mjs");
-const main = await loadMain();
+const { main } = await import(checkout ? "../src/cli/main.ts" : "../dist/src/cli/main.js");
 process.exit(await main(process.argv.slice(2)));

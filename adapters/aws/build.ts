@@ -5,11 +5,12 @@ import { writeArtifact } from "../../src/build/artifacts.ts";
 import { deterministicZip, zipSha256Base64 } from "../../src/build/zip.ts";
 import type { Adapter, PackageInput, PackagedProcess } from "../types.ts";
 import { eventBridgeCron } from "./schedule.ts";
+import { AWS_PACKAGES } from "./clients.ts";
 
 const WRAPPERS = {
-  web: { module: "adapters/aws/runtime/web.ts", factory: "webHandler" },
-  worker: { module: "adapters/aws/runtime/worker.ts", factory: "workerHandler" },
-  clock: { module: "adapters/aws/runtime/clock.ts", factory: "clockHandler" },
+  web: { module: "adapters/aws/runtime/web", factory: "webHandler" },
+  worker: { module: "adapters/aws/runtime/worker", factory: "workerHandler" },
+  clock: { module: "adapters/aws/runtime/clock", factory: "clockHandler" },
 } as const;
 
 // Lets CommonJS dependencies require() Node's built-ins from inside an ES module bundle.
@@ -17,6 +18,7 @@ const REQUIRE_SHIM = 'import{createRequire as __twelveRequire}from"node:module";
 
 export const awsAdapter: Adapter = {
   target: "aws",
+  packages: AWS_PACKAGES,
   // miniflare and the dev hosts load only for twelve dev, never for a build.
   dev: async () => (await import("./dev.ts")).awsDevEngine(),
 

@@ -3,6 +3,17 @@ import os from "node:os";
 import path from "node:path";
 import { inCI } from "../../src/ci.ts";
 import { failure, usageError } from "../../src/errors.ts";
+import { requirePackages } from "../../src/peers.ts";
+
+/** The AWS SDK clients twelve calls: optional peer dependencies, installed by AWS apps only. */
+export const AWS_PACKAGES = [
+  "@aws-sdk/client-cloudwatch-logs",
+  "@aws-sdk/client-iam",
+  "@aws-sdk/client-lambda",
+  "@aws-sdk/client-scheduler",
+  "@aws-sdk/client-sqs",
+  "@aws-sdk/client-sts",
+] as const;
 
 /**
  * The AWS SDK v3 clients deploy uses, loaded only when a command needs AWS (a static import
@@ -19,6 +30,7 @@ export interface CallCount {
 const READ = /^(Get|List|Describe|Filter)/;
 
 export async function awsClients(region: string, env: NodeJS.ProcessEnv = process.env) {
+  requirePackages(AWS_PACKAGES, "deploying to AWS");
   const missing = missingCredentials(env);
   if (missing) throw missing;
   const [lambda, sqs, scheduler, iam, logs, sts] = await Promise.all([

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
+import { ownModule } from "../../src/build/twelve-paths.ts";
 import { queueBinding, queueName, resourceName } from "../../src/formation/names.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
@@ -8,7 +8,7 @@ import type { HostSpec } from "./dev/host.ts";
 import type { SqsBatchResponse, SqsEvent } from "./runtime/events.ts";
 import { SqsApi } from "./dev/sqs-api.ts";
 
-const HOST = path.join(TWELVE_ROOT, "adapters", "aws", "dev", "host.ts");
+const HOST = ownModule("adapters/aws/dev/host");
 const ACCOUNT = "000000000000";
 
 /**

@@ -3,17 +3,25 @@ import type { Problem } from "../../src/formation/problems.ts";
 import { writeArtifact } from "../../src/build/artifacts.ts";
 import type { Adapter, PackageInput, PackagedProcess } from "../types.ts";
 import { wranglerConfig } from "./wrangler.ts";
+import { requirePackages } from "../../src/peers.ts";
+
+/** What an app deploying to Cloudflare installs beside twelve (optional peer dependencies). */
+const CLOUDFLARE_PACKAGES = ["wrangler", "miniflare"];
 
 const WRAPPERS = {
-  web: { module: "adapters/cloudflare/runtime/web.ts", factory: "webWorker" },
-  worker: { module: "adapters/cloudflare/runtime/worker.ts", factory: "queueWorker" },
-  clock: { module: "adapters/cloudflare/runtime/clock.ts", factory: "scheduledWorker" },
+  web: { module: "adapters/cloudflare/runtime/web", factory: "webWorker" },
+  worker: { module: "adapters/cloudflare/runtime/worker", factory: "queueWorker" },
+  clock: { module: "adapters/cloudflare/runtime/clock", factory: "scheduledWorker" },
 } as const;
 
 export const cloudflareAdapter: Adapter = {
   target: "cloudflare",
+  packages: CLOUDFLARE_PACKAGES,
   // miniflare and the dev hosts load only for twelve dev, never for a build.
-  dev: async () => (await import("./dev.ts")).cloudflareDevEngine(),
+  dev: async () => {
+    requirePackages(["miniflare"], "twelve dev --target cloudflare");
+    return (await import("./dev.ts")).cloudflareDevEngine();
+  },
 
   check(_formation: Formation): Problem[] {
     // Every valid crontab and time zone can be held: see schedule.ts and runtime/clock-gate.ts.

@@ -7,6 +7,7 @@ import { cloudflareApi, type CloudflareApi } from "./api.ts";
 import { applyPlan } from "./apply.ts";
 import { acquireDeployLock } from "./lock.ts";
 import { desiredResources, type CloudflareResource } from "./resources.ts";
+import { wranglerBin } from "./wrangler-cli.ts";
 import { accountSubdomain, queueBacklog, readDeployed, type DeployedState } from "./state.ts";
 
 interface PlanOptions {
@@ -59,6 +60,8 @@ export async function cloudflareDeployment(formation: Formation, manifest: Manif
     async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan<CloudflareResource>> {
       // Nothing to do is done without a single mutating call, not even the lock's.
       if (!toApply(planFor(options)).length) return planFor(options);
+      // wrangler uploads the Workers: a missing one is said before any change.
+      if (!options.destroy) wranglerBin();
       const release = await acquireDeployLock(api, formation.app, stage, (note) => progress(`note: ${note}`));
       try {
         deployed = await read();

@@ -1,11 +1,11 @@
 import path from "node:path";
-import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
+import { ownModule } from "../../src/build/twelve-paths.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
 import type { HostCall, HostSpec } from "./dev/host.ts";
 
-const HOST = path.join(TWELVE_ROOT, "adapters", "cloudflare", "dev", "host.ts");
+const HOST = ownModule("adapters/cloudflare/dev/host");
 
 /** What workerd's Fetcher.queue() reports about a batch (@cloudflare/workers-types). */
 interface QueueResult {

@@ -33,7 +33,7 @@ export function tailLogs(targets: { process: string; worker: string }[], env: No
     let open = targets.length;
     let failed = false;
     for (const { process: name, worker } of targets) {
-      const child = spawn(process.execPath, [wranglerBin(), "tail", worker, "--format", "json"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [wranglerBin("twelve logs on Cloudflare"), "tail", worker, "--format", "json"], { env, stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       const objects = jsonObjects((text) => {
         let event: TailEvent;

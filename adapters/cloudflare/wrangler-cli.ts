@@ -2,16 +2,12 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { failure } from "../../src/errors.ts";
-import { TWELVE_ROOT } from "../../src/build/twelve-paths.ts";
+import { packageDir, requirePackages } from "../../src/peers.ts";
 
-/** The pinned wrangler's CLI, resolved from twelve's own install. */
-export function wranglerBin(): string {
-  for (let dir = TWELVE_ROOT; ; dir = path.dirname(dir)) {
-    const bin = path.join(dir, "node_modules", "wrangler", "bin", "wrangler.js");
-    if (fs.existsSync(bin)) return bin;
-    if (path.dirname(dir) === dir) throw failure("wrangler is not installed next to twelve", "Run npm install in the app (twelve depends on wrangler).");
-  }
+/** wrangler's CLI, from the app's install (an optional peer dependency of twelve). */
+export function wranglerBin(neededFor = "deploying to Cloudflare"): string {
+  requirePackages(["wrangler"], neededFor);
+  return path.join(packageDir("wrangler") as string, "bin", "wrangler.js");
 }
 
 export interface WranglerRun {

@@ -3,12 +3,12 @@ import * as esbuild from "esbuild";
 import type { Formation, Process } from "../formation/types.ts";
 import type { ProcessMeta } from "../runtime/types.ts";
 import { failure, TwelveError } from "../errors.ts";
-import { TWELVE_MODULES, TWELVE_ROOT } from "./twelve-paths.ts";
+import { isOwnCode, ownModule, TWELVE_MODULES } from "./twelve-paths.ts";
 
 export interface BundleRequest {
   formation: Formation;
   process: Process;
-  /** twelve's wrapper module, relative to the package root, and the function it exports. */
+  /** twelve's wrapper module (named as ownModule() takes it) and the function it exports. */
   wrapper: { module: string; factory: string };
   /** How the bundle exports the platform's entry point: `export const handler` or `export default`. */
   exportAs: "handler" | "default";
@@ -84,12 +84,8 @@ export async function bundleProcess(request: BundleRequest): Promise<Bundle> {
   const sources = Object.keys(result.metafile.inputs)
     .filter((input) => !input.includes("node_modules") && !input.startsWith("<") && !input.startsWith("twelve:"))
     .map((input) => path.resolve(formation.root, input))
-    .filter((file) => !isTwelveSource(file));
+    .filter((file) => !isOwnCode(file));
   return { fileName: request.fileName, code: code.contents, map: map.contents, sources };
-}
-
-function isTwelveSource(file: string): boolean {
-  return ["src", "adapters"].some((dir) => file.startsWith(path.join(TWELVE_ROOT, dir) + path.sep));
 }
 
 /** Resolves "twelve" to the portable runtime and "twelve:<path>" to twelve's own wrapper modules. */
@@ -98,7 +94,7 @@ export function twelveModules(): esbuild.Plugin {
     name: "twelve-modules",
     setup(build) {
       build.onResolve({ filter: /^twelve(\/runtime)?$/ }, (args) => ({ path: TWELVE_MODULES[args.path] }));
-      build.onResolve({ filter: /^twelve:/ }, (args) => ({ path: path.join(TWELVE_ROOT, args.path.slice("twelve:".length)) }));
+      build.onResolve({ filter: /^twelve:/ }, (args) => ({ path: ownModule(args.path.slice("twelve:".length)) }));
     },
   };
 }

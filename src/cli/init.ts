@@ -1,10 +1,12 @@
 import fs from "node:fs";
 import path from "node:path";
+import { adapters } from "../../adapters/index.ts";
 import { TWELVE_ROOT } from "../build/twelve-paths.ts";
 import { TWELVE_VERSION } from "../build/version.ts";
+import { peerRange } from "../peers.ts";
 import { usageError } from "../errors.ts";
 import { APP_PATTERN } from "../formation/names.ts";
-import { TARGETS } from "../formation/types.ts";
+import { TARGETS, type Target } from "../formation/types.ts";
 import { globalFlags, parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
@@ -15,6 +17,8 @@ export const WORKFLOWS = path.join(TWELVE_ROOT, "templates", "workflows");
 const WORKFLOW_PATH = ".github/workflows/twelve.yml";
 /** npm drops .gitignore from published packages, so the template keeps it without the dot. */
 const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
+/** The Node twelve needs; a machine with an older one gets it as the app's `node` package. */
+const NODE_NEEDED = [22, 12] as const;
 
 export const init: Command = {
   async run(args) {
@@ -35,6 +39,7 @@ export const init: Command = {
 
     const replacements: Record<string, string> = { __APP__: app, __TARGET__: target, __TWELVE__: twelveDependency() };
     const written = copyTemplate(TEMPLATE, dir, replacements);
+    const oldNode = addDevDependencies(path.join(dir, "package.json"), target as Target);
     fs.mkdirSync(path.join(dir, path.dirname(WORKFLOW_PATH)), { recursive: true });
     fs.copyFileSync(path.join(WORKFLOWS, `${target}.yml`), path.join(dir, WORKFLOW_PATH));
     written.push(WORKFLOW_PATH);
@@ -43,9 +48,10 @@ export const init: Command = {
     for (const file of written) out.line(`  ${file}`);
     out.line("");
     out.line("Next:");
-    if (shown !== ".") out.line(`  cd ${shown}`);
+    if (shown !== ".") out.line(`  cd ${/^[\w./-]+$/.test(shown) ? shown : JSON.stringify(shown)}`);
     out.line("  npm install");
-    out.line("  npx twelve build");
+    out.line("  npx twelve dev");
+    if (oldNode) out.note(`this machine runs Node ${process.versions.node}; twelve needs ${NODE_NEEDED.join(".")} or newer, so the app gets Node 22 as its node dev dependency (npx and npm scripts use it)`);
     out.result({ ok: true, app, target, dir, files: written });
     return 0;
   },
@@ -57,9 +63,29 @@ export function appNameFrom(name: string): string {
   return cleaned.slice(0, 31).replace(/-+$/, "");
 }
 
-/** A released twelve is a version range; a checkout of twelve (not under node_modules) is linked. */
+/**
+ * An installed twelve (npx, or an app's node_modules) writes its own version as a range, which
+ * resolves on any machine; a checkout of twelve links itself, for trying a change out.
+ */
 function twelveDependency(): string {
-  return TWELVE_ROOT.split(path.sep).includes("node_modules") ? `^${TWELVE_VERSION}` : `file:${TWELVE_ROOT}`;
+  return fs.existsSync(path.join(TWELVE_ROOT, "src", "cli", "main.ts")) ? `file:${TWELVE_ROOT}` : `^${TWELVE_VERSION}`;
+}
+
+/**
+ * The target's own packages (twelve's optional peers: the AWS SDK clients, or wrangler and
+ * miniflare) go into the app, and Node 22 when the Node running init is older than twelve
+ * needs. Returns whether it was.
+ */
+function addDevDependencies(file: string, target: Target): boolean {
+  const manifest = JSON.parse(fs.readFileSync(file, "utf8")) as { devDependencies?: Record<string, string> };
+  const dev: Record<string, string> = { ...manifest.devDependencies };
+  for (const name of adapters[target].packages) dev[name] = peerRange(name);
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  const oldNode = major < NODE_NEEDED[0] || (major === NODE_NEEDED[0] && minor < NODE_NEEDED[1]);
+  if (oldNode) dev.node = `^${NODE_NEEDED.join(".")}.0`;
+  manifest.devDependencies = Object.fromEntries(Object.entries(dev).sort(([a], [b]) => a.localeCompare(b)));
+  fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
+  return oldNode;
 }
 
 function copyTemplate(from: string, to: string, replacements: Record<string, string>, prefix = ""): string[] {

@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
-import { TWELVE_ROOT } from "../build/twelve-paths.ts";
+import { isOwnCode } from "../build/twelve-paths.ts";
 import { configError, type Problem } from "../formation/problems.ts";
 import { validateFormation } from "../formation/validate.ts";
 import type { Formation } from "../formation/types.ts";
@@ -71,7 +71,7 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
   if (duplicates.length) throw configError(configFile, duplicates.map(duplicateKeyProblem));
   const dependencies = Object.keys(result.metafile.inputs)
     .map((input) => path.resolve(root, input))
-    .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(path.join(TWELVE_ROOT, "src") + path.sep));
+    .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !isOwnCode(file));
   const output = result.outputFiles[0];
   if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
   return { code: output.text, dependencies };

@@ -13,14 +13,19 @@ describe("twelve init", () => {
     const result = await runTwelve(["init", "My App", "--target", "cloudflare"], { cwd: root });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Created my-app (cloudflare) in My App: 9 files");
-    expect(result.stdout).toContain("npx twelve build");
+    expect(result.stdout).toContain('cd "My App"');
+    expect(result.stdout).toContain("npx twelve dev");
     const app = path.join(root, "My App");
     expect(fs.readdirSync(app).sort()).toEqual([".github", ".gitignore", "README.md", "package.json", "src", "tsconfig.json", "twelve.config.ts"]);
     const config = fs.readFileSync(path.join(app, "twelve.config.ts"), "utf8");
     expect(config).toContain('app: "my-app"');
     expect(config).toContain('target: "cloudflare"');
-    const pkg = JSON.parse(fs.readFileSync(path.join(app, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(app, "package.json"), "utf8")) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.name).toBe("my-app");
+    // Cloudflare's own packages, at the ranges twelve asks for as peers; no AWS SDK.
+    const peers = (JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { peerDependencies: Record<string, string> }).peerDependencies;
+    expect(Object.keys(pkg.devDependencies).sort()).toEqual(["miniflare", "typescript", "wrangler"]);
+    expect(pkg.devDependencies.wrangler).toBe(peers.wrangler);
     // A checkout of twelve is linked; a released one would be a version range.
     expect(pkg.dependencies.twelve).toBe(`file:${REPO}`);
 

@@ -19,10 +19,10 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-/** `twelve dev` started as a user would, its output collected line by line. */
-export function startTwelveDev(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+/** `twelve dev` started as a user would (`bin`: another install's twelve), its output collected line by line. */
+export function startTwelveDev(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
   const lines: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [BIN, "dev", ...args], {
+  const child: ChildProcess = spawn(process.execPath, [bin, "dev", ...args], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
