@@ -1,4 +1,3 @@
-import net from "node:net";
 import path from "node:path";
 import { adapters } from "../../adapters/index.ts";
 import type { DevBrokerApi, DevEngine, DevProcess } from "../../adapters/types.ts";
@@ -15,6 +14,7 @@ import { devSecrets, processVariables } from "./env.ts";
 import { DevLog } from "./output.ts";
 import { startDevServer, type DevControl } from "./server.ts";
 import { watchFiles } from "./watch.ts";
+import { portIsFree } from "./ports.ts";
 
 export interface DevOptions {
   cwd: string;
@@ -340,11 +340,4 @@ async function assignPorts(formation: Formation, base: number, taken = new Map<s
   return ports;
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
-}
 
