@@ -1,11 +1,9 @@
-import type { Target } from "../src/formation/types.ts";
-import { awsAdapter } from "./aws/build.ts";
-import { cloudflareAdapter } from "./cloudflare/build.ts";
-import type { Adapter } from "./types.ts";
+import type { AdapterRegistry } from "../src/adapter.ts";
+import { awsAdapter } from "./aws/index.ts";
+import { cloudflareAdapter } from "./cloudflare/index.ts";
 
-export const adapters: Record<Target, Adapter> = {
+/** Every platform twelve deploys to, by target; handed to the library by its entry points. */
+export const adapters: AdapterRegistry = {
   aws: awsAdapter,
   cloudflare: cloudflareAdapter,
 };
-
-export type { Adapter } from "./types.ts";

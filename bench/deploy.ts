@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../src/dev/ports.ts";
+import { waitFor } from "../test/support/wait.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
@@ -17,7 +18,9 @@ export async function benchDeploy(): Promise<void> {
   const moto = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-deploy-"));
   try {
-    await waitFor(`http://127.0.0.1:${port}/moto-api/`);
+    const answers = () => fetch(`http://127.0.0.1:${port}/moto-api/`).then((r) => r.ok || undefined, () => undefined);
+    const gone = () => (moto.exitCode !== null ? `moto_server exited with code ${moto.exitCode}` : undefined);
+    await waitFor(answers, 30_000, `moto_server on port ${port}`, { gone });
     await fetch(`http://127.0.0.1:${port}/moto-api/config`, { method: "POST", body: JSON.stringify({ lambda: { use_docker: false } }) });
     fs.copyFileSync(path.join(REPO, "twelve.config.ts"), path.join(dir, "twelve.config.ts"));
     fs.cpSync(path.join(REPO, "examples/shop/src"), path.join(dir, "examples/shop/src"), { recursive: true });
@@ -46,22 +49,4 @@ export async function benchDeploy(): Promise<void> {
     moto.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never answered`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = net.createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }

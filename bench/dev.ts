@@ -4,6 +4,8 @@ import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { freePort } from "../src/dev/ports.ts";
+import { waitFor } from "../test/support/wait.ts";
 import { ratio } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
@@ -81,13 +83,17 @@ async function benchBroker(target: string, count: number): Promise<void> {
     await firstOkAfter(`http://127.0.0.1:${port}/`, performance.now(), 60_000, { method: "POST", body: JSON.stringify({ count: 1 }) }).catch((error: Error) => {
       throw new Error(`${error.message}; twelve dev said:\n${fs.readFileSync(logFile, "utf8")}`);
     });
-    while (latencies.length < 1) await sleep(20);
+    // Reports arrive only while twelve dev runs: a crash ends the wait instead of hanging it.
+    const gone = () => (child.exitCode !== null ? `twelve dev exited with code ${child.exitCode}; its output is in ${logFile}` : undefined);
+    const reported = (atLeast: number, timeoutMs: number, intervalMs: number) =>
+      waitFor(() => (latencies.length >= atLeast ? true : undefined), timeoutMs, `${atLeast} latency reports`, { intervalMs, gone });
+    await reported(1, 10_000, 20);
     latencies.length = 0;
     const start = Date.now();
     // Ten requests of count/10: one Workers invocation may make at most 1000 subrequests.
     const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ count: count / 10 }) })));
     for (const r of responses) if (r.status !== 202) throw new Error(`enqueue failed: ${r.status} ${await r.text()}`);
-    while (latencies.length < count) await sleep(20);
+    await reported(count, 120_000, 20);
     const seconds = (last - start) / 1000;
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
@@ -98,7 +104,7 @@ async function benchBroker(target: string, count: number): Promise<void> {
     for (let i = 0; i < 50; i++) {
       const before = latencies.length;
       await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ count: 1 }) });
-      while (latencies.length === before) await sleep(1);
+      await reported(before + 1, 10_000, 1);
       single.push(latencies.at(-1)!);
     }
     single.sort((a, b) => a - b);
@@ -119,19 +125,19 @@ function wrk(url: string, seconds: number): number {
 }
 
 async function firstOkAfter(url: string, started: number, timeoutMs: number, init?: RequestInit): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
   let last = "no answer";
-  for (;;) {
+  const ok = async (): Promise<true | undefined> => {
     try {
       const response = await fetch(url, init);
-      if (response.ok) return performance.now() - started;
+      if (response.ok) return true;
       last = `${response.status} ${(await response.text()).slice(0, 300)}`;
     } catch (error) {
       last = String((error as Error).cause ?? error); // not listening yet, most likely
     }
-    if (Date.now() > deadline) throw new Error(`${url} never answered 200 (last: ${last})`);
-    await sleep(20);
-  }
+    return undefined;
+  };
+  await waitFor(ok, timeoutMs, `a 200 from ${url}`, { intervalMs: 20, detail: () => `last answer: ${last}` });
+  return performance.now() - started;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -152,15 +158,3 @@ async function stop(child: ChildProcess): Promise<void> {
   await gone;
   clearTimeout(timer);
 }
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = http.createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,17 +1,17 @@
 // twelve as functions, for scripts that drive it (a release script, a test harness): what the
 // CLI's build, dev, plan, deploy and destroy do, returning results instead of printing them.
 // Mistakes throw TwelveError (with `hint` and `exitCode`), as the CLI reports them.
+//
+// Like the CLI, this is an entry point: it hands the library the registry of platforms.
 import path from "node:path";
-import { Writable } from "node:stream";
+import { adapters } from "../adapters/index.ts";
 import { buildFormation } from "./build/build.ts";
 import type { Manifest } from "./build/manifest.ts";
-import { Output } from "./cli/output.ts";
-import { planJson, prepareDeployment } from "./cli/deployment.ts";
-import { loadConfig } from "./config/load.ts";
-import { toApply } from "./deploy/plan.ts";
+import { planJson, toApply } from "./deploy/plan.ts";
+import { openDeployment, stageFormation, type StageOptions as LibraryStageOptions } from "./deploy/stage.ts";
+import type { Printer } from "./dev/output.ts";
 import { startDev } from "./dev/supervisor.ts";
 import type { Formation, Target } from "./formation/types.ts";
-import { stageFlag } from "./cli/args.ts";
 
 export { TwelveError } from "./errors.ts";
 export type { Manifest, ManifestProcess } from "./build/manifest.ts";
@@ -41,9 +41,8 @@ export interface BuildResult {
 
 /** `twelve build`: bundles every process into .twelve/build/<target>/ with its manifest. */
 export async function build(options: StageOptions = {}): Promise<BuildResult> {
-  const stage = stageFlag(options.stage);
-  const { formation } = await loadConfig({ cwd: cwdOf(options), config: options.config, target: options.target, stage });
-  const { manifest, manifestPath, outDir } = await buildFormation(formation, { stage });
+  const { formation, stage, adapter } = await stageFormation(library(options));
+  const { manifest, manifestPath, outDir } = await buildFormation(formation, { stage, adapter });
   return { manifest, manifestPath, outDir };
 }
 
@@ -57,7 +56,7 @@ export interface DevSession {
 
 /** `twelve dev`: the whole formation on this machine until stop(). */
 export async function dev(options: ProjectOptions & { port?: number } = {}): Promise<DevSession> {
-  return startDev({ cwd: cwdOf(options), config: options.config, target: options.target, port: options.port ?? 3000, out: output(options) });
+  return startDev({ cwd: cwdOf(options), config: options.config, target: options.target, port: options.port ?? 3000, adapters, printer: printer(options) });
 }
 
 /** One change of a plan, as `twelve plan --json` lists it (documented in the README). */
@@ -86,46 +85,36 @@ export interface DeployResult extends PlanResult {
 
 /** `twelve plan`: what deploy would change, read from the cloud; changes nothing. */
 export async function plan(options: StageOptions & { force?: boolean } = {}): Promise<PlanResult> {
-  const { formation, stage, deployment } = await prepare(options);
-  return { app: formation.app, stage, where: deployment.where, ...planJson(deployment.plan({ force: Boolean(options.force) })) };
+  const { formation, stage, deployed, deployment } = await openDeployment(library(options));
+  return { app: formation.app, stage, where: deployed.where, ...planJson(deployment.plan({ force: Boolean(options.force) })) };
 }
 
 /** `twelve deploy --yes`: makes the cloud match the formation (never asks). */
 export async function deploy(options: StageOptions & { force?: boolean } = {}): Promise<DeployResult> {
-  const { formation, stage, deployment } = await prepare(options);
+  const { formation, stage, deployed, deployment } = await openDeployment(library(options));
   const force = Boolean(options.force);
   let applied = deployment.plan({ force });
   if (toApply(applied).length) applied = await deployment.apply({ force }, (line) => options.log?.(line));
-  return { app: formation.app, stage, where: deployment.where, ...planJson(applied), urls: await deployment.webUrls(), calls: deployment.calls() };
+  return { app: formation.app, stage, where: deployed.where, ...planJson(applied), urls: await deployment.webUrls(), calls: deployment.calls() };
 }
 
 /** `twelve destroy --yes`: removes every resource of the app and stage. */
 export async function destroy(options: StageOptions = {}): Promise<PlanResult> {
-  const { formation, stage, deployment } = await prepare(options);
+  const { formation, stage, deployed, deployment } = await openDeployment(library(options));
   const planned = deployment.plan({ destroy: true });
   if (planned.changes.length) await deployment.apply({ destroy: true }, (line) => options.log?.(line));
-  return { app: formation.app, stage, where: deployment.where, ...planJson(planned) };
+  return { app: formation.app, stage, where: deployed.where, ...planJson(planned) };
 }
 
-function prepare(options: StageOptions) {
-  const flags = { config: options.config, cwd: cwdOf(options), json: false, verbose: false, help: false };
-  return prepareDeployment(flags, { stage: options.stage, target: options.target }, output(options));
+function library(options: StageOptions): LibraryStageOptions {
+  return { cwd: cwdOf(options), config: options.config, target: options.target, stage: options.stage, adapters, env: process.env, debug: (line) => options.log?.(line) };
 }
 
 function cwdOf(options: ProjectOptions): string {
   return path.resolve(options.cwd ?? process.cwd());
 }
 
-/** The CLI's output, as lines handed to `log` (or dropped). */
-function output(options: ProjectOptions): Output {
-  let rest = "";
-  const lines = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const parts = (rest + chunk.toString()).split("\n");
-      rest = parts.pop() ?? "";
-      for (const line of parts) options.log?.(line);
-      done();
-    },
-  });
-  return new Output({ json: false, verbose: false, stdout: lines, stderr: lines, env: { NO_COLOR: "1" } });
+/** twelve dev's lines, handed to `log` without colour (or dropped). */
+function printer(options: ProjectOptions): Printer {
+  return { line: (text) => options.log?.(text), paint: (_code, text) => text };
 }

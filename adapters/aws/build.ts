@@ -3,9 +3,8 @@ import type { Problem } from "../../src/formation/problems.ts";
 import type { Formation, Process } from "../../src/formation/types.ts";
 import { writeArtifact } from "../../src/build/artifacts.ts";
 import { deterministicZip, zipSha256Base64 } from "../../src/build/zip.ts";
-import type { Adapter, PackageInput, PackagedProcess } from "../types.ts";
+import type { Adapter, PackageInput, PackagedProcess } from "../../src/adapter.ts";
 import { eventBridgeCron } from "./schedule.ts";
-import { AWS_PACKAGES } from "./clients.ts";
 
 const WRAPPERS = {
   web: { module: "adapters/aws/runtime/web", factory: "webHandler" },
@@ -16,12 +15,8 @@ const WRAPPERS = {
 // Lets CommonJS dependencies require() Node's built-ins from inside an ES module bundle.
 const REQUIRE_SHIM = 'import{createRequire as __twelveRequire}from"node:module";const require=__twelveRequire(import.meta.url);';
 
-export const awsAdapter: Adapter = {
-  target: "aws",
-  packages: AWS_PACKAGES,
-  // miniflare and the dev hosts load only for twelve dev, never for a build.
-  dev: async () => (await import("./dev.ts")).awsDevEngine(),
-
+/** What a build does for AWS: a Lambda handler bundle and a deterministic zip per process. */
+export const awsBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "scheduleOf"> = {
   check(formation: Formation): Problem[] {
     const problems: Problem[] = [];
     for (const p of formation.processes) {
@@ -45,7 +40,7 @@ export const awsAdapter: Adapter = {
   bundleOptions(process: Process) {
     return {
       wrapper: WRAPPERS[process.type],
-      exportAs: "handler",
+      exportAs: "handler" as const,
       fileName: "index.mjs",
       options: { platform: "node", target: "node22", banner: { js: REQUIRE_SHIM } },
     };
@@ -77,4 +72,6 @@ export const awsAdapter: Adapter = {
     }
     return { artifacts, platform, notes: [] };
   },
+
+  scheduleOf: (process) => String(process.platform.scheduleExpression ?? ""),
 };

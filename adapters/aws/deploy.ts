@@ -1,72 +1,65 @@
-import type { Manifest } from "../../src/build/manifest.ts";
-import { secretValues } from "../../src/deploy/secrets.ts";
+import type { BuiltFormation, Deployment, PlanOptions } from "../../src/adapter.ts";
+import { applySteps } from "../../src/deploy/apply.ts";
+import { applyWithLock } from "../../src/deploy/lock.ts";
+import { planChanges, toApply, type Plan } from "../../src/deploy/plan.ts";
 import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
-import { applyPlan } from "./apply.ts";
-import { acquireDeployLock } from "./lock.ts";
-import { accountOf, awsClients, deployRegion } from "./clients.ts";
-import { planChanges, toApply, type Plan } from "../../src/deploy/plan.ts";
+import type { AwsClients } from "./client.ts";
+import { awsDeployLock } from "./lock.ts";
+import { awsPlanRules, awsStep, desiredResources, readDeployed, type AwsResource } from "./resources.ts";
+import { functionUrl } from "./resources/function.ts";
 
-interface PlanOptions {
-  force?: boolean;
-  /** Plan the removal of everything of the app and stage. */
-  destroy?: boolean;
+export interface AwsPlace {
+  clients: AwsClients;
+  account: string;
+  region: string;
 }
-import { desiredResources, type AwsResource } from "./resources.ts";
-import { readDeployed } from "./state.ts";
 
 /**
  * One deployment of a built formation to one stage: what it asks for, what AWS has, the plan
- * between them, and applying it. Credentials, region and secrets are checked before anything
- * else, so a missing one fails before any change.
+ * between them, and applying it (src/deploy/lock.ts: one deploy of a stage at a time).
  */
-export async function awsDeployment(formation: Formation, manifest: Manifest, buildDir: string, stage: string, env: NodeJS.ProcessEnv = process.env) {
-  const secrets = secretValues(formation, env);
-  const region = deployRegion(formation.aws.region);
-  const clients = await awsClients(region, env);
-  const account = await accountOf(clients);
-  const desired = desiredResources(formation, manifest, buildDir, { account, region, stage, secrets });
+export async function awsDeployment(formation: Formation, stage: string, build: BuiltFormation, secrets: Record<string, string>, place: AwsPlace): Promise<Deployment & { desired: AwsResource[]; deployed(): AwsResource[] }> {
+  const { clients } = place;
+  const desired = desiredResources(formation, build.manifest, build.outDir, { account: place.account, region: place.region, stage, secrets });
   let deployed = await readDeployed(clients, formation.app, stage);
   const planFor = (options: PlanOptions = {}): Plan<AwsResource> =>
-    planChanges(options.destroy ? [] : desired, deployed.resources, { secrets: formation.secrets, queueDepth: deployed.queueDepth, force: options.force || options.destroy });
+    planChanges(options.destroy ? [] : desired, deployed, { ...awsPlanRules, secrets: formation.secrets, force: options.force || options.destroy });
 
   return {
-    region,
-    account,
-    clients,
     desired,
-    get deployed() {
-      return deployed;
-    },
+    deployed: () => deployed,
     plan: planFor,
-    /**
-     * Holding the stage's deploy lock (one deploy at a time), reads the deployed state again
-     * and applies the plan from it: another deploy may have finished since this one planned.
-     */
-    async apply(options: PlanOptions, progress: (line: string) => void): Promise<Plan<AwsResource>> {
-      // Nothing to do is done without a single mutating call, not even the lock's.
-      if (!toApply(planFor(options)).length) return planFor(options);
-      const release = await acquireDeployLock(clients, formation.app, stage, (note) => progress(`note: ${note}`));
-      try {
-        deployed = await readDeployed(clients, formation.app, stage);
-        const plan = planFor(options);
-        await applyPlan(clients, plan, deployed, { progress });
-        return plan;
-      } finally {
-        await release();
-      }
-    },
-    /** The Function URL of each web process, as deployed now. */
-    async webUrls(): Promise<Record<string, string>> {
+    apply: (options, progress) =>
+      applyWithLock({
+        app: formation.app,
+        stage,
+        lock: awsDeployLock(clients, formation.app, stage),
+        note: (line) => progress(`note: ${line}`),
+        read: async () => {
+          deployed = await readDeployed(clients, formation.app, stage);
+        },
+        plan: () => planFor(options),
+        hasWork: (plan) => toApply(plan).length > 0,
+        apply: (plan) => applySteps(plan, awsStep(clients, formation.app, stage), { progress, explain }),
+      }),
+    async webUrls() {
       const web = formation.processes.filter((p) => p.type === "web");
-      const urls = await Promise.all(
-        web.map(async (p) => {
-          const name = resourceName(formation.app, stage, p.name);
-          const config = await clients.lambda.send(new clients.sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(() => undefined);
-          return [p.name, config?.FunctionUrl ?? "(no URL)"] as const;
-        }),
-      );
-      return Object.fromEntries(urls);
+      return Object.fromEntries(await Promise.all(web.map(async (p) => [p.name, (await functionUrl(clients, resourceName(formation.app, stage, p.name))) ?? "(no URL)"] as const)));
     },
+    calls: () => ({ reads: clients.count.reads, writes: clients.count.writes }),
+    callSummary: () => `${clients.count.reads} reads, ${clients.count.writes} changes`,
   };
+}
+
+/** AWS's words for a failed call, and what to do. */
+function explain(error: unknown): { message: string; hint: string } {
+  const { name, message } = error as Error;
+  const hint =
+    name === "AccessDeniedException" || name === "AccessDenied"
+      ? "The credentials in use lack a permission for this call: see the README's list of what deploy needs."
+      : name === "TooManyRequestsException" || name === "ThrottlingException"
+        ? "AWS throttled the calls; run deploy again (it picks up where it stopped)."
+        : "Fix the cause and run deploy again: it picks up where it stopped.";
+  return { message: `${name}: ${message}`, hint };
 }

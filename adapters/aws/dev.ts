@@ -2,7 +2,7 @@ import path from "node:path";
 import { ownModule } from "../../src/build/twelve-paths.ts";
 import { queueBinding, queueName, resourceName } from "../../src/formation/names.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
-import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
+import type { DevEngine, DevProcess, DevStartInput } from "../../src/adapter.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
 import type { HostSpec } from "./dev/host.ts";
 import type { SqsBatchResponse, SqsEvent } from "./runtime/events.ts";

@@ -1,12 +1,8 @@
 import type { Formation, Process } from "../../src/formation/types.ts";
 import type { Problem } from "../../src/formation/problems.ts";
 import { writeArtifact } from "../../src/build/artifacts.ts";
-import type { Adapter, PackageInput, PackagedProcess } from "../types.ts";
+import type { Adapter, PackageInput, PackagedProcess } from "../../src/adapter.ts";
 import { wranglerConfig } from "./wrangler.ts";
-import { requirePackages } from "../../src/peers.ts";
-
-/** What an app deploying to Cloudflare installs beside twelve (optional peer dependencies). */
-const CLOUDFLARE_PACKAGES = ["wrangler", "miniflare"];
 
 const WRAPPERS = {
   web: { module: "adapters/cloudflare/runtime/web", factory: "webWorker" },
@@ -14,15 +10,8 @@ const WRAPPERS = {
   clock: { module: "adapters/cloudflare/runtime/clock", factory: "scheduledWorker" },
 } as const;
 
-export const cloudflareAdapter: Adapter = {
-  target: "cloudflare",
-  packages: CLOUDFLARE_PACKAGES,
-  // miniflare and the dev hosts load only for twelve dev, never for a build.
-  dev: async () => {
-    requirePackages(["miniflare"], "twelve dev --target cloudflare");
-    return (await import("./dev.ts")).cloudflareDevEngine();
-  },
-
+/** What a build does for Cloudflare: an ES module Worker and its wrangler.json per process. */
+export const cloudflareBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "scheduleOf"> = {
   check(_formation: Formation): Problem[] {
     // Every valid crontab and time zone can be held: see schedule.ts and runtime/clock-gate.ts.
     return [];
@@ -31,7 +20,7 @@ export const cloudflareAdapter: Adapter = {
   bundleOptions(process: Process) {
     return {
       wrapper: WRAPPERS[process.type],
-      exportAs: "default",
+      exportAs: "default" as const,
       fileName: "index.js",
       options: {
         platform: "neutral",
@@ -63,4 +52,6 @@ export const cloudflareAdapter: Adapter = {
     const platform: Record<string, unknown> = { workerName: config.name, crons: config.triggers.crons };
     return { artifacts, platform, notes };
   },
+
+  scheduleOf: (process) => ((process.platform.crons as string[] | undefined) ?? []).join(" "),
 };

@@ -2,7 +2,7 @@ import path from "node:path";
 import { ownModule } from "../../src/build/twelve-paths.ts";
 import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
-import type { DevEngine, DevProcess, DevStartInput } from "../types.ts";
+import type { DevEngine, DevProcess, DevStartInput } from "../../src/adapter.ts";
 import type { HostCall, HostSpec } from "./dev/host.ts";
 
 const HOST = ownModule("adapters/cloudflare/dev/host");

@@ -1,36 +1,34 @@
-import { failure } from "../../src/errors.ts";
-import type { CloudflareApi } from "./api.ts";
-import { findQueue, lockQueueName } from "./state.ts";
-
-/** A lock older than this is from a deploy that died: taken over, and said so. */
-const STALE_MS = 30 * 60 * 1000;
+import type { DeployLock } from "../../src/deploy/lock.ts";
+import type { CloudflareApi } from "./client.ts";
+import { findQueue, lockQueueName } from "./resources/queue.ts";
 
 /**
  * One deploy (or destroy) of a stage at a time. The lock is a queue, `<app>-<stage>--lock`
  * (no process can have that name), because creating a queue is the one create-if-absent
- * Cloudflare's API makes atomic: a second deploy gets 409 and stops before any change.
+ * Cloudflare's API makes atomic: a second deploy gets 409 and stops before any change. A queue
+ * has no tags, so it tells only when it was taken.
  */
-export async function acquireDeployLock(api: CloudflareApi, app: string, stage: string, onNote: (line: string) => void): Promise<() => Promise<void>> {
+export function cloudflareDeployLock(api: CloudflareApi, app: string, stage: string): DeployLock {
   const name = lockQueueName(app, stage);
-  const create = () => api.send<{ queue_id: string }>("POST", "/queues", { queue_name: name });
-  let created: { queue_id: string };
-  try {
-    created = await create();
-  } catch (error) {
-    if ((error as { status?: number }).status !== 409) throw error;
-    const held = await findQueue(api, name);
-    const since = held?.created_on ? Date.parse(held.created_on) : Date.now();
-    if (held && Date.now() - since < STALE_MS) {
-      throw failure(
-        `another deploy of ${app} (${stage}) is running (it took the lock at ${new Date(since).toISOString()})`,
-        `Wait for it to finish. If it died, its lock expires after 30 minutes, or delete the queue ${name}: npx wrangler queues delete ${name}`,
-      );
-    }
-    onNote(`taking over the lock of a deploy that started at ${new Date(since).toISOString()} and did not finish`);
-    if (held) await api.send("DELETE", `/queues/${held.queue_id}`).catch(() => {});
-    created = await create();
-  }
-  return async () => {
-    await api.send("DELETE", `/queues/${created.queue_id}`).catch(() => {});
+  let id: string | undefined;
+  return {
+    removeByHand: `delete the queue ${name}: npx wrangler queues delete ${name}`,
+    async create() {
+      try {
+        id = (await api.send<{ queue_id: string }>("POST", "/queues", { queue_name: name })).queue_id;
+        return undefined;
+      } catch (error) {
+        if ((error as { status?: number }).status !== 409) throw error;
+      }
+      const held = await findQueue(api, name);
+      id = held?.queue_id;
+      // Gone since the 409: nothing holds it any more. No creation time: held from now on.
+      if (!held) return { since: 0 };
+      return { since: held.created_on ? Date.parse(held.created_on) : Date.now() };
+    },
+    async remove() {
+      if (id) await api.send("DELETE", `/queues/${id}`);
+      id = undefined;
+    },
   };
 }

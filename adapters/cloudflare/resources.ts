@@ -1,133 +1,104 @@
-import { createHash, createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { Manifest } from "../../src/build/manifest.ts";
-import { canonical } from "../../src/deploy/plan.ts";
-import { deadLetterQueueName, queueName, resourceName } from "../../src/formation/names.ts";
+import type { Step } from "../../src/deploy/apply.ts";
+import { whyKept, type Change, type PlanOptions } from "../../src/deploy/plan.ts";
 import type { Formation } from "../../src/formation/types.ts";
+import type { CloudflareApi } from "./client.ts";
 import type { WranglerConfig } from "./wrangler.ts";
+import type { CloudflareContext, QueueView, ScriptView } from "./resources/common.ts";
+import { applyConsumer, consumerRules, desiredConsumers, readConsumers, workerConsumer, type ConsumerResource } from "./resources/consumer.ts";
+import { applyQueue, desiredQueues, isDeadLetterQueue, listQueues, ownQueues, queueRules, type QueueResource } from "./resources/queue.ts";
+import { applyWorker, desiredWorker, ownScripts, readWorkers, secretsDigest, uploads, workerRules, type WorkerResource } from "./resources/worker.ts";
 
 /**
- * Everything twelve creates on Cloudflare for one app and stage, as plain data: what `plan`
- * compares with what is deployed (read back through the API, same shape) and what `deploy`
- * applies. Pure but for reading the built wrangler.json files.
+ * Everything twelve creates on Cloudflare for one app and stage, one module per kind of
+ * resource (resources/*.ts). This file puts them together: what the formation asks for, one
+ * read of the whole stage, and the order of the phases a deploy applies them in.
  */
-
-export interface QueueResource {
-  kind: "queue";
-  name: string;
-}
-
-export interface WorkerResource {
-  kind: "worker";
-  name: string;
-  /** The formation's process; not compared. */
-  process: string;
-  /** The built wrangler.json wrangler deploys from; not compared. */
-  configPath: string;
-  /**
-   * Hash of what one upload carries: the bundle, its source map and the version's settings
-   * (compatibility, vars, producer bindings). Kept in the script's tags; null when unknown.
-   */
-  code: string | null;
-  /** Names of the Worker's secrets. */
-  secretNames: string[];
-  /** Keyed digest of the secrets' values (never the values): a rotated secret is set again. */
-  secrets: string | null;
-  /** UTC cron triggers. */
-  crons: string[];
-  /** Reachable at <name>.<subdomain>.workers.dev. */
-  workersDev: boolean;
-}
-
-export interface ConsumerResource {
-  kind: "consumer";
-  /** The queue it consumes. */
-  name: string;
-  script: string;
-  batchSize: number;
-  maxRetries: number;
-  maxConcurrency: number | null;
-  deadLetterQueue: string | null;
-}
-
 export type CloudflareResource = QueueResource | WorkerResource | ConsumerResource;
+export type { ConsumerResource, QueueResource, WorkerResource };
 
 export interface CloudflareTarget {
   stage: string;
   /** Secrets' values, read from the deploying environment. */
   secrets: Record<string, string>;
-  /** The key of the secrets' digest: only someone holding it can test a guess against the tag. */
+  /** The key of the secrets' digest (the API token). */
   digestKey: string;
 }
 
-export const CODE_TAG = "twelve-hash:";
-export const SECRETS_TAG = "twelve-secrets:";
-export const appTag = (app: string) => `twelve-app:${app}`;
-export const stageTag = (stage: string) => `twelve-stage:${stage}`;
-export const processTag = (process: string) => `twelve-process:${process}`;
-
-/** The tags twelve keeps on a Worker script: whose it is, and what it was deployed from. */
-export function workerTags(app: string, stage: string, worker: WorkerResource): string[] {
-  return [appTag(app), stageTag(stage), processTag(worker.process), `${CODE_TAG}${worker.code}`, `${SECRETS_TAG}${worker.secrets}`];
-}
-
+/** What the formation asks for: pure but for reading the built wrangler.json files. */
 export function desiredResources(formation: Formation, manifest: Manifest, buildDir: string, target: CloudflareTarget): CloudflareResource[] {
-  const { app } = formation;
-  const { stage } = target;
-  const resources: CloudflareResource[] = [];
   const secretNames = [...formation.secrets].sort();
   const secrets = secretsDigest(target.secrets, target.digestKey);
-
-  for (const process of formation.processes) {
-    if (process.type !== "worker") continue;
-    resources.push({ kind: "queue", name: queueName(app, stage, process.name) }, { kind: "queue", name: deadLetterQueueName(app, stage, process.name) });
-  }
+  const resources: CloudflareResource[] = desiredQueues(formation, target.stage);
   for (const built of manifest.processes) {
     const configPath = path.join(buildDir, built.artifacts.wrangler?.path ?? `${built.name}/wrangler.json`);
     const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as WranglerConfig;
-    resources.push({
-      kind: "worker",
-      name: resourceName(app, stage, built.name),
-      process: built.name,
-      configPath,
-      code: codeHash(manifest, built.name, config),
-      secretNames,
-      secrets,
-      crons: [...config.triggers.crons].sort(),
-      workersDev: config.workers_dev,
-    });
-    for (const consumer of config.queues?.consumers ?? []) {
-      resources.push({
-        kind: "consumer",
-        name: consumer.queue,
-        script: config.name,
-        batchSize: consumer.max_batch_size,
-        maxRetries: consumer.max_retries,
-        maxConcurrency: consumer.max_concurrency,
-        deadLetterQueue: consumer.dead_letter_queue,
-      });
-    }
+    resources.push(desiredWorker(manifest, built.name, configPath, config, secretNames, secrets), ...desiredConsumers(config));
   }
   return resources;
 }
 
-/**
- * What one upload carries, hashed: the bundle and source map (by their sha256 in the manifest)
- * and the wrangler.json without what twelve sets through the API on its own (crons,
- * workers.dev, the consumer), so changing those alone uploads nothing.
- */
-function codeHash(manifest: Manifest, processName: string, config: WranglerConfig): string {
-  const built = manifest.processes.find((p) => p.name === processName);
-  const { triggers: _triggers, workers_dev: _workersDev, queues, ...version } = config;
-  const hash = createHash("sha256");
-  for (const key of ["bundle", "sourcemap"]) hash.update(`${key}:${built?.artifacts[key]?.sha256 ?? ""}\n`);
-  hash.update(canonical({ ...version, producers: queues?.producers ?? [] }));
-  return hash.digest("hex").slice(0, 32);
+export interface DeployedState {
+  resources: CloudflareResource[];
+  /** Queue ids by name, of every queue of the account (a lock's or a new one's included). */
+  queueIds: Record<string, string>;
 }
 
-function secretsDigest(values: Record<string, string>, key: string): string {
-  const hmac = createHmac("sha256", key);
-  for (const name of Object.keys(values).sort()) hmac.update(`${name}=${values[name]}\n`);
-  return hmac.digest("hex").slice(0, 32);
+/**
+ * What is deployed on Cloudflare for an app and stage, in the resources' shape: its Workers
+ * with their crons, workers.dev flag and secret names; its queues and their Worker consumers.
+ * `wantedWorkers`: names the formation wants, taken even untagged. Reads run in parallel.
+ */
+export async function readDeployed(api: CloudflareApi, app: string, stage: string, wantedWorkers: string[] = []): Promise<DeployedState> {
+  const [scripts, queues] = await Promise.all([api.get<ScriptView[]>("/workers/scripts"), listQueues(api)]);
+  const mine = ownQueues(queues, scripts, app, stage);
+  const workers = await readWorkers(api, ownScripts(scripts, app, stage, wantedWorkers), `${app}-${stage}-`);
+  return {
+    resources: [...mine.map((q): QueueResource => ({ kind: "queue", name: q.queue_name, id: q.queue_id })), ...workers, ...readConsumers(mine)],
+    queueIds: Object.fromEntries(queues.map((q) => [q.queue_name, q.queue_id])),
+  };
 }
+
+/** How each kind compares, and which deployed resources stay when they would go. */
+export const cloudflarePlanRules: Pick<PlanOptions<CloudflareResource>, "rules" | "keep"> = {
+  rules: { queue: queueRules, worker: workerRules, consumer: consumerRules },
+  // A queue still holding messages (per its metrics) is kept until --force.
+  keep: (deployed) => (deployed.kind === "queue" ? whyKept(deployed.backlog) : undefined),
+};
+
+/** wrangler uploads at once: each is a Node process of its own, on machines with few cores. */
+export const UPLOADS_AT_ONCE = 4;
+
+/**
+ * The order of a deploy, as phases: queues (a Worker may only bind or consume a queue that
+ * exists); Workers whose code changed (`wrangler deploy`, a few at
+ * once, with their secrets; then twelve's tags); the other Workers' settings through the API;
+ * consumers. Deletes run the other way round: consumers, Workers, queues, dead-letter queues.
+ */
+export function cloudflareStep(ctx: CloudflareContext): (change: Change<CloudflareResource>) => Step {
+  return (change) => {
+    switch (change.kind) {
+      case "queue":
+        // Created together; deleted after the queues that name them as dead-letter queues.
+        return { phase: change.action === "delete" && isDeadLetterQueue(change.resource) ? 0 : 1, run: () => applyQueue(ctx, change) };
+      case "worker":
+        return uploads(change) ? { phase: 2, limit: UPLOADS_AT_ONCE, timed: true, run: () => applyWorker(ctx, change) } : { phase: 3, run: () => applyWorker(ctx, change) };
+      case "consumer":
+        return { phase: 4, run: () => applyConsumer(ctx, change) };
+    }
+  };
+}
+
+/** Worker consumers' ids by queue name, as the account has them now. */
+export async function consumerIds(api: CloudflareApi): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const q of await listQueues(api)) {
+    const c = workerConsumer(q);
+    if (c) ids[q.queue_name] = c.consumer_id;
+  }
+  return ids;
+}
+
+export type { QueueView };

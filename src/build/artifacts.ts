@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { Artifact } from "../../adapters/types.ts";
+import type { Artifact } from "./manifest.ts";
 
 /** Writes a file of the build and describes it for the manifest. */
 export async function writeArtifact(outDir: string, relativePath: string, data: Uint8Array | string): Promise<Artifact> {

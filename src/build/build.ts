@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { adapters } from "../../adapters/index.ts";
+import type { Adapter } from "../adapter.ts";
 import { configError, type Problem } from "../formation/problems.ts";
 import type { Formation, Process } from "../formation/types.ts";
 import { writeArtifact } from "./artifacts.ts";
@@ -11,6 +11,10 @@ import { TWELVE_VERSION } from "./version.ts";
 
 export interface BuildOptions {
   stage: string;
+  /** The platform of the formation's target. */
+  adapter: Adapter;
+  /** Where to build; default .twelve/build/<target> (deploys build into a folder of their own). */
+  outDir?: string;
   /** Called once per process as it finishes. */
   onProcess?: (process: ManifestProcess) => void;
 }
@@ -34,11 +38,11 @@ export function buildDir(formation: Formation): string {
  * manifest. The previous build of the target is replaced whole, so nothing stale survives.
  */
 export async function buildFormation(formation: Formation, options: BuildOptions): Promise<BuildResult> {
-  const adapter = adapters[formation.target];
+  const { adapter } = options;
   const problems = adapter.check(formation);
   if (problems.length) throw configError(formation.configFile, problems);
 
-  const outDir = buildDir(formation);
+  const outDir = options.outDir ?? buildDir(formation);
   const bundles = await Promise.all(
     formation.processes.map((process) =>
       bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }),

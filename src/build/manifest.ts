@@ -1,5 +1,12 @@
-import type { Artifact } from "../../adapters/types.ts";
 import type { ProcessType, Target } from "../formation/types.ts";
+
+/** A file twelve wrote, as the manifest lists it. */
+export interface Artifact {
+  /** Relative to the target's build folder, with forward slashes. */
+  path: string;
+  sha256: string;
+  bytes: number;
+}
 
 /**
  * .twelve/build/<target>/manifest.json: what a build made, for deploy and for people.

@@ -1,5 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
+import { parse, type AnyNode, type Expression, type MemberExpression, type Position, type Program, type SpreadElement } from "acorn";
+import { transformSync, type Loader } from "esbuild";
 
 /** A send() call found in a process's own source. */
 export interface SendCall {
@@ -9,45 +11,228 @@ export interface SendCall {
   line: number;
 }
 
-const IMPORT = /import\s*(?:type\s+)?\{([^}]*)\}\s*from\s*["']twelve(?:\/runtime)?["']/g;
-const NAMESPACE = /import\s*\*\s*as\s+([A-Za-z_$][\w$]*)\s+from\s*["']twelve(?:\/runtime)?["']/g;
+const LOADERS: Record<string, Loader> = {
+  ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx",
+  ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx",
+};
+const TWELVE = ["twelve", "twelve/runtime"];
 
 /**
  * Finds send() calls in the files of a process's bundle, so that a name that is not a worker
  * fails the build, and a process gets producer bindings (Cloudflare) or queue permissions (AWS)
- * only for the workers it sends to. A text scan, not a parse: it reads imports of `send` from
- * "twelve" (also renamed, or through `import * as`) and the first argument of each call.
+ * only for the workers it sends to. A parse, not a text scan: comments and strings that spell
+ * send("x") are not calls. Each file goes through esbuild (types out, JSX lowered, imports
+ * kept) and acorn; lines are those of the file itself, read back through esbuild's source map.
  */
 export function findSendCalls(files: readonly string[]): SendCall[] {
-  const calls: SendCall[] = [];
-  for (const file of files) {
-    const source = fs.readFileSync(file, "utf8");
-    for (const callee of sendCallees(source)) {
-      const call = new RegExp(`(?<![\\w$.])${callee.replace(/[.$]/g, "\\$&")}\\s*\\(\\s*(?:(["'])([^"'\\\\\\n]*)\\1\\s*[,)]|(\`)([^\`$\\\\]*)\`\\s*[,)])?`, "g");
-      for (const match of source.matchAll(call)) {
-        calls.push({ worker: match[2] ?? match[4], file, line: lineOf(source, match.index) });
+  return files.flatMap((file) => {
+    const loader = LOADERS[path.extname(file)];
+    return loader ? callsIn(file, loader) : [];
+  });
+}
+
+function callsIn(file: string, loader: Loader): SendCall[] {
+  let source = "";
+  try {
+    source = fs.readFileSync(file, "utf8");
+    // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
+    const { code, map } = transformSync(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
+    const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
+    const originalLine = lineMapper(JSON.parse(map).mappings);
+    return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));
+  } catch {
+    // Not an error here: esbuild reports a syntax error, with its file and line, when it bundles.
+    // The build bundles first, though, so this is likely a file the bundler read with the
+    // project's tsconfig (parameter decorators, say): if it names twelve, it may send anywhere.
+    return /["']twelve(\/runtime)?["']/.test(source) ? [{ worker: undefined, file, line: 1 }] : [];
+  }
+}
+
+interface SendUse {
+  /** The literal worker name, or undefined when it is computed or the call can't be followed. */
+  worker: string | undefined;
+  at: Position;
+  offset: number;
+}
+
+/**
+ * The calls of twelve's send in a module: through `import { send }` (also renamed) or
+ * `import * as t` and `t.send(...)`. Wherever send goes where it can't be followed (passed on
+ * as a value, re-exported, `t` itself passed on, `import("twelve")`), the use counts as a call
+ * with a computed name, so the process may send to every worker rather than to too few.
+ * (esbuild writes `export { send } from "twelve"` as an import and an `export { send }`.)
+ * Shadowing is ignored: a local function or parameter named like the import is taken for it.
+ */
+function sendUses(program: Program): SendUse[] {
+  const names = new Set<string>();
+  const namespaces = new Set<string>();
+  for (const statement of program.body) {
+    if (statement.type !== "ImportDeclaration" || !isTwelve(statement.source)) continue;
+    for (const spec of statement.specifiers) {
+      if (spec.type === "ImportNamespaceSpecifier") namespaces.add(spec.local.name);
+      else if (spec.type === "ImportSpecifier" && nameOf(spec.imported) === "send") names.add(spec.local.name);
+    }
+  }
+
+  const uses: SendUse[] = [];
+  const use = (node: AnyNode, worker?: string) => uses.push({ worker, at: (node.loc as { start: Position }).start, offset: node.start });
+  // Identifiers already accounted for by the call or member expression above them.
+  const seen = new Set<AnyNode>();
+  walk(program, (node, parent) => {
+    switch (node.type) {
+      case "ImportDeclaration":
+        return false;
+      case "ExportAllDeclaration":
+        if (isTwelve(node.source)) use(node);
+        return false;
+      case "ImportExpression":
+        if (isTwelve(node.source)) use(node);
+        return true;
+      case "CallExpression": {
+        const { callee } = node;
+        if (callee.type === "Identifier" && callee.name === "require" && node.arguments[0] && isTwelve(node.arguments[0])) use(node);
+        const direct = callee.type === "Identifier" && names.has(callee.name);
+        const member = callee.type === "MemberExpression" && isNamespace(callee.object) && memberName(callee) === "send";
+        if (!direct && !member) return true;
+        seen.add(callee);
+        if (callee.type === "MemberExpression") seen.add(callee.object);
+        use(node, literalName(node.arguments[0]));
+        return true;
+      }
+      case "MemberExpression":
+        if (seen.has(node) || !isNamespace(node.object)) return true;
+        seen.add(node.object);
+        // t.defineWorker is fine; t.send not called, or t[name], may be send gone elsewhere.
+        if (memberName(node) === undefined || memberName(node) === "send") use(node);
+        return true;
+      case "Identifier":
+        if (!seen.has(node) && (names.has(node.name) || namespaces.has(node.name)) && isReference(node, parent)) use(node);
+        return true;
+      default:
+        return true;
+    }
+  });
+  return uses.sort((a, b) => a.offset - b.offset);
+
+  function isNamespace(node: AnyNode): boolean {
+    return node.type === "Identifier" && namespaces.has(node.name);
+  }
+}
+
+function isTwelve(node: AnyNode): boolean {
+  return node.type === "Literal" && typeof node.value === "string" && TWELVE.includes(node.value);
+}
+
+function nameOf(node: AnyNode): string | undefined {
+  if (node.type === "Identifier") return node.name;
+  return node.type === "Literal" && typeof node.value === "string" ? node.value : undefined;
+}
+
+/** `t.send` and `t["send"]` give "send"; `t[name]` gives undefined. */
+function memberName(node: MemberExpression): string | undefined {
+  return node.computed ? (node.property.type === "Literal" ? nameOf(node.property) : undefined) : nameOf(node.property);
+}
+
+/** "x" and `x` name a worker; anything else (`${a}`, a variable, a spread, nothing) is computed. */
+function literalName(arg: Expression | SpreadElement | undefined): string | undefined {
+  if (arg?.type === "Literal" && typeof arg.value === "string") return arg.value;
+  if (arg?.type === "TemplateLiteral" && arg.expressions.length === 0) return arg.quasis[0]?.value.cooked ?? undefined;
+  return undefined;
+}
+
+/** False where an identifier is a name but not the variable: `a.send`, `{ send: 1 }`, labels. */
+function isReference(node: AnyNode, parent: AnyNode | undefined): boolean {
+  switch (parent?.type) {
+    case "MemberExpression":
+      return parent.computed || parent.property !== node;
+    case "Property":
+    case "MethodDefinition":
+    case "PropertyDefinition":
+      return parent.computed || parent.key !== node;
+    case "ExportSpecifier":
+      return parent.local === node;
+    case "LabeledStatement":
+    case "BreakStatement":
+    case "ContinueStatement":
+      return false;
+    default:
+      return true;
+  }
+}
+
+/** Visits every node, each before its children; `visit` returning false skips the children. */
+function walk(root: AnyNode, visit: (node: AnyNode, parent: AnyNode | undefined) => boolean) {
+  // A stack, not recursion: a long chain like a + b + c + ... is a deep tree.
+  const stack: Array<[AnyNode, AnyNode | undefined]> = [[root, undefined]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [node, parent] = next;
+    if (!visit(node, parent)) continue;
+    // A Set: in `export { a }` acorn gives `local` and `exported` the same node.
+    const children = new Set(Object.values(node).flat().filter(isNode));
+    for (const child of children) stack.push([child, node]);
+  }
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
+}
+
+const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Reads a source map's `mappings` into a function from a generated position (1-based line,
+ * 0-based column, as acorn gives them) to the original 1-based line: the line of the last
+ * mapping at or before the position. A call always has a mapping of its own; code esbuild
+ * writes anew (an `export { }` clause) has none and takes the line before it.
+ */
+function lineMapper(mappings: string): (at: Position) => number {
+  // By generated line: [generated column, original line] of each mapping, in column order.
+  const lines: Array<Array<[number, number]>> = [];
+  let originalLine = 0;
+  for (const text of mappings.split(";")) {
+    const segments: Array<[number, number]> = [];
+    let column = 0;
+    for (const segment of text ? text.split(",") : []) {
+      // Fields: generated column (relative within the line), then source index, original line
+      // and original column (relative to the previous mapping), then an optional name index.
+      const fields = decodeVlq(segment);
+      column += fields[0] ?? 0;
+      if (fields.length < 4) continue;
+      originalLine += fields[2] as number;
+      segments.push([column, originalLine]);
+    }
+    lines.push(segments);
+  }
+  return (at) => {
+    for (let line = at.line - 1; line >= 0; line--) {
+      const segments = lines[line] ?? [];
+      for (let i = segments.length - 1; i >= 0; i--) {
+        const [column, original] = segments[i] as [number, number];
+        if (line < at.line - 1 || column <= at.column) return original + 1;
       }
     }
-  }
-  return calls;
+    return at.line;
+  };
 }
 
-function sendCallees(source: string): string[] {
-  const callees: string[] = [];
-  for (const match of source.matchAll(IMPORT)) {
-    for (const spec of (match[1] ?? "").split(",")) {
-      const [imported, local] = spec.trim().replace(/^type\s+/, "").split(/\s+as\s+/);
-      if (imported === "send") callees.push((local ?? imported).trim());
+/** Base64 VLQ: 5 bits a digit, low digit first, 32 means "more follows", the lowest bit is the sign. */
+function decodeVlq(segment: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = BASE64.indexOf(char);
+    value += (digit & 31) * 2 ** shift;
+    if (digit & 32) {
+      shift += 5;
+      continue;
     }
+    const magnitude = Math.floor(value / 2);
+    values.push(value % 2 ? -magnitude : magnitude);
+    value = 0;
+    shift = 0;
   }
-  for (const match of source.matchAll(NAMESPACE)) callees.push(`${match[1]}.send`);
-  return callees;
-}
-
-function lineOf(source: string, index: number): number {
-  let line = 1;
-  for (let i = 0; i < index; i++) if (source.charCodeAt(i) === 10) line++;
-  return line;
+  return values;
 }
 
 /** The workers a process may send to: the literal names, or all workers if any name is computed. */

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { usageError } from "../errors.ts";
-import { stageProblem } from "../formation/names.ts";
-import { DEFAULTS } from "../formation/types.ts";
+import type { AdapterRegistry } from "../adapter.ts";
+import type { StageOptions } from "../deploy/stage.ts";
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
@@ -39,10 +39,7 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
   };
 }
 
-/** --stage, or the default stage; an unusable name is a usage error. */
-export function stageFlag(value: string | undefined): string {
-  const stage = value ?? DEFAULTS.stage;
-  const problem = stageProblem(stage);
-  if (problem) throw usageError(`--stage: ${problem}`);
-  return stage;
+/** Where a cloud command finds its app and stage: the flags, the platforms and the environment. */
+export function stageOptions(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, adapters: AdapterRegistry, debug?: (line: string) => void): StageOptions {
+  return { cwd: flags.cwd, config: flags.config, target: values.target, stage: values.stage, adapters, env: process.env, ...(debug ? { debug } : {}) };
 }

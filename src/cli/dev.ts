@@ -6,13 +6,13 @@ import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
 export const dev: Command = {
-  async run(args) {
+  async run(args, { adapters }) {
     const { values } = parse("dev", args, { target: { type: "string" }, port: { type: "string" } });
     const flags = globalFlags(values);
     const port = Number(values.port ?? 3000);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`--port: expected a port number from 1 to 65535, got "${values.port}"`);
     const out = new Output(flags);
-    const session = await startDev({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, port, out });
+    const session = await startDev({ cwd: path.resolve(flags.cwd), config: flags.config, target: values.target, port, adapters, printer: out });
 
     // Ctrl-C (or SIGTERM): stop taking work, let in-flight work finish, exit 0. Another one a
     // second later stops at once. (One Ctrl-C under npx arrives twice: the terminal signals

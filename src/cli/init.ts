@@ -1,6 +1,5 @@
 import fs from "node:fs";
 import path from "node:path";
-import { adapters } from "../../adapters/index.ts";
 import { TWELVE_ROOT } from "../build/twelve-paths.ts";
 import { TWELVE_VERSION } from "../build/version.ts";
 import { peerRange } from "../peers.ts";
@@ -21,7 +20,7 @@ const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
 const NODE_NEEDED = [22, 12] as const;
 
 export const init: Command = {
-  async run(args) {
+  async run(args, { adapters }) {
     const { values, positionals } = parse("init", args, { target: { type: "string" }, app: { type: "string" } });
     const flags = globalFlags(values);
     const out = new Output(flags);
@@ -39,7 +38,7 @@ export const init: Command = {
 
     const replacements: Record<string, string> = { __APP__: app, __TARGET__: target, __TWELVE__: twelveDependency() };
     const written = copyTemplate(TEMPLATE, dir, replacements);
-    const oldNode = addDevDependencies(path.join(dir, "package.json"), target as Target);
+    const oldNode = addDevDependencies(path.join(dir, "package.json"), adapters[target as Target].packages);
     fs.mkdirSync(path.join(dir, path.dirname(WORKFLOW_PATH)), { recursive: true });
     fs.copyFileSync(path.join(WORKFLOWS, `${target}.yml`), path.join(dir, WORKFLOW_PATH));
     written.push(WORKFLOW_PATH);
@@ -76,10 +75,10 @@ function twelveDependency(): string {
  * miniflare) go into the app, and Node 22 when the Node running init is older than twelve
  * needs. Returns whether it was.
  */
-function addDevDependencies(file: string, target: Target): boolean {
+function addDevDependencies(file: string, packages: readonly string[]): boolean {
   const manifest = JSON.parse(fs.readFileSync(file, "utf8")) as { devDependencies?: Record<string, string> };
   const dev: Record<string, string> = { ...manifest.devDependencies };
-  for (const name of adapters[target].packages) dev[name] = peerRange(name);
+  for (const name of packages) dev[name] = peerRange(name);
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
   const oldNode = major < NODE_NEEDED[0] || (major === NODE_NEEDED[0] && minor < NODE_NEEDED[1]);
   if (oldNode) dev.node = `^${NODE_NEEDED.join(".")}.0`;

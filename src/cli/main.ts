@@ -1,7 +1,7 @@
+import { adapters } from "../../adapters/index.ts";
 import { TWELVE_VERSION } from "../build/version.ts";
-import { usageError } from "../errors.ts";
+import { TwelveError, usageError } from "../errors.ts";
 import type { Command } from "./command.ts";
-import { asUserFacing } from "./external-errors.ts";
 import { Output } from "./output.ts";
 
 /** The commands, loaded only when run: `twelve build` never loads twelve dev's modules. */
@@ -82,6 +82,16 @@ function help(): string {
   ].join("\n");
 }
 
+/** A platform's error (an SDK's), as that platform explains it; twelve's own and real bugs as they are. */
+function userFacing(error: unknown): unknown {
+  if (error instanceof TwelveError) return error;
+  for (const adapter of Object.values(adapters)) {
+    const explained = adapter.explainError?.(error);
+    if (explained) return explained;
+  }
+  return error;
+}
+
 /** Runs one command line; returns the exit status. Only bin/twelve.mjs calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -104,9 +114,9 @@ export async function main(argv: string[]): Promise<number> {
       out.line(`${command.usage}\n\n${command.summary}`);
       return 0;
     }
-    return await (await command.load()).run(rest);
+    return await (await command.load()).run(rest, { adapters });
   } catch (error) {
     // In CI the failure also goes to the step summary and, on GitHub, an annotation.
-    return out.error(asUserFacing(error), COMMANDS.some((c) => c.name === name) ? name : undefined);
+    return out.error(userFacing(error), COMMANDS.some((c) => c.name === name) ? name : undefined);
   }
 }

@@ -37,7 +37,7 @@ export class Output {
     this.ci = inCI(env);
     this.summaryFile = env.GITHUB_STEP_SUMMARY || undefined;
     this.githubActions = env.GITHUB_ACTIONS === "true";
-    this.color = !env.NO_COLOR && (Boolean(env.FORCE_COLOR) || Boolean((stdout as { isTTY?: boolean }).isTTY));
+    this.color = colorWanted(env, Boolean((stdout as { isTTY?: boolean }).isTTY));
   }
 
   /** A line for people: stdout normally, stderr under --json so stdout stays parseable. */
@@ -99,6 +99,17 @@ export class Output {
   paint(code: string, text: string): string {
     return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
   }
+}
+
+/**
+ * Colour on a terminal; NO_COLOR (any value but empty) turns it off; FORCE_COLOR turns it on
+ * anywhere, except as "0" or "false", which turn it off, as Node and chalk read it.
+ */
+export function colorWanted(env: NodeJS.ProcessEnv, terminal: boolean): boolean {
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force === undefined) return terminal;
+  return force !== "0" && force.toLowerCase() !== "false";
 }
 
 /** A GitHub workflow command's message: %, CR and LF escaped as the runner expects. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { AdapterRegistry } from "../adapter.ts";
 import * as esbuild from "esbuild";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
@@ -9,7 +10,6 @@ import { isOwnCode } from "../build/twelve-paths.ts";
 import { configError, type Problem } from "../formation/problems.ts";
 import { validateFormation } from "../formation/validate.ts";
 import type { Formation } from "../formation/types.ts";
-import { adapters } from "../../adapters/index.ts";
 import { findConfig } from "./find.ts";
 
 export interface LoadOptions {
@@ -17,6 +17,8 @@ export interface LoadOptions {
   config?: string | undefined;
   target?: string | undefined;
   stage?: string | undefined;
+  /** The platforms: the target's ranges and its own objections. */
+  adapters: AdapterRegistry;
 }
 
 export interface LoadedConfig {
@@ -35,8 +37,8 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const root = path.dirname(configFile);
   const { code, dependencies } = await bundleConfig(configFile, root);
   const raw = await importBundled(code, configFile, root);
-  const formation = validateFormation(raw, { configFile, target: options.target, stage: options.stage });
-  const problems = adapters[formation.target].check(formation);
+  const formation = validateFormation(raw, { configFile, target: options.target, stage: options.stage, adapters: options.adapters });
+  const problems = options.adapters[formation.target].check(formation);
   if (problems.length) throw configError(configFile, problems);
   return { formation, dependencies };
 }
@@ -51,11 +53,14 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
       format: "esm",
       target: "node22",
       packages: "external",
+      // The metafile's paths are relative to this: the dependencies resolve from the root below.
+      absWorkingDir: root,
       write: false,
       metafile: true,
       outfile: path.join(root, ".twelve", "config.mjs"),
       logLevel: "silent",
-      plugins: [twelveModules()],
+      define: IMPORT_META_DEFINES,
+      plugins: [twelveModules(), ownImportMeta()],
     });
   } catch (error) {
     const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
@@ -75,6 +80,39 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
   const output = result.outputFiles[0];
   if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
   return { code: output.text, dependencies };
+}
+
+/**
+ * The bundled config runs from .twelve/, so `import.meta.url`, `.dirname` and `.filename` would
+ * name that copy. As Vite does, each of the project's own files gets its own values instead:
+ * the expressions become module-scoped constants declared at the top of that file.
+ */
+const IMPORT_META = {
+  "import.meta.url": "__twelve_import_meta_url",
+  "import.meta.dirname": "__twelve_import_meta_dirname",
+  "import.meta.filename": "__twelve_import_meta_filename",
+};
+const IMPORT_META_DEFINES: Record<string, string> = IMPORT_META;
+
+function ownImportMeta(): esbuild.Plugin {
+  const LOADERS: Record<string, esbuild.Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+  return {
+    name: "twelve-import-meta",
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        const loader = LOADERS[path.extname(args.path)];
+        if (!loader) return undefined;
+        const values = [
+          `const ${IMPORT_META["import.meta.url"]} = ${JSON.stringify(pathToFileURL(args.path).href)};`,
+          `const ${IMPORT_META["import.meta.dirname"]} = ${JSON.stringify(path.dirname(args.path))};`,
+          `const ${IMPORT_META["import.meta.filename"]} = ${JSON.stringify(args.path)};`,
+        ].join(" ");
+        // One line, so the file's own line numbers stay what they were in error messages.
+        return { contents: `${values}${await fs.readFile(args.path, "utf8")}`, loader };
+      });
+    },
+  };
 }
 
 /** A key written twice: a whole process when its value starts with `{ type:`, else one setting. */

@@ -1,9 +1,16 @@
+/**
+ * What deploy would do: a pure diff of the resources a formation asks for and the ones read
+ * back from the platform, in the same shape. Platforms say per kind of resource which fields
+ * are settings to compare and how (FieldRules); the rest is the same for every platform.
+ */
 
 /** One setting that differs between the formation and what is deployed. */
 export interface FieldChange {
   field: string;
   from: unknown;
   to: unknown;
+  /** How people see it when its values say nothing to them (a policy, a hash): "policy". */
+  summary?: string;
 }
 
 /** Anything a platform deploys, identified by kind and name; its other fields are its settings. */
@@ -12,40 +19,61 @@ export interface Resource {
   name: string;
 }
 
-export type Change<R extends Resource = Resource> =
+type ChangeOf<R extends Resource> =
   | { action: "create"; kind: R["kind"]; name: string; resource: R }
-  | { action: "update"; kind: R["kind"]; name: string; resource: R; fields: FieldChange[] }
+  /** `current`: the resource as deployed (with the handles the platform needs to change it). */
+  | { action: "update"; kind: R["kind"]; name: string; resource: R; current: R; fields: FieldChange[] }
   | { action: "delete"; kind: R["kind"]; name: string; resource: R; keptBecause?: string };
+
+/** A change of one resource; over a union of resources, a union that narrows on `kind`. */
+export type Change<R extends Resource = Resource> = R extends Resource ? ChangeOf<R> : never;
 
 export interface Plan<R extends Resource = Resource> {
   changes: Change<R>[];
   unchanged: number;
 }
 
-export interface PlanOptions {
+/** How a kind of resource is compared. */
+export interface FieldRules {
+  /** Fields that are inputs to deploy or handles read back (a zip's path, a queue's URL): never compared. */
+  ignore?: readonly string[];
+  /** Maps compared key by key ("environment.LOG_LEVEL"); the values of secret keys are never shown. */
+  maps?: readonly string[];
+  /** How a field is called in a plan ("codeSha256" is "code"). */
+  names?: Readonly<Record<string, string>>;
+  /** Fields shown to people by a word, not their values (a policy document, a hash): field → word. */
+  summaries?: Readonly<Record<string, string>>;
+}
+
+/** FieldRules that name only fields the resource has. */
+export function fieldRules<R extends Resource>(rules: {
+  ignore?: (keyof R & string)[];
+  maps?: (keyof R & string)[];
+  names?: Partial<Record<keyof R & string, string>>;
+  summaries?: Partial<Record<keyof R & string, string>>;
+}): FieldRules {
+  return rules as FieldRules;
+}
+
+export interface PlanOptions<R extends Resource> {
+  /** Each kind's rules. */
+  rules: { readonly [K in R["kind"]]: FieldRules };
   /** Names of variables whose values never appear in a plan. */
   secrets: string[];
-  /**
-   * Messages waiting in each deployed queue, by name: such a queue is kept unless forced, and
-   * so is one whose depth could not be read (null).
-   */
-  queueDepth?: Record<string, number | null>;
+  /** Why a deployed resource that would go is kept instead (a queue holding messages); unless forced. */
+  keep?(deployed: R): string | undefined;
   force?: boolean;
 }
 
-/** Fields that are inputs to deploy, not state to compare. */
-const NOT_COMPARED = new Set(["kind", "name", "zipPath", "configPath", "process"]);
-
 /**
- * What deploy would do: a pure function of the resources the formation asks for and the ones
- * read back from the platform (same shape; `null` is "none", and a field AWS would not tell is
- * `undefined` and not compared).
+ * The plan: a pure function of what the formation asks for and what is deployed (`null` is
+ * "none"; a field the platform would not tell is `undefined` and not compared).
  */
-export function planChanges<R extends Resource>(desired: R[], deployed: R[], options: PlanOptions): Plan<R> {
+export function planChanges<R extends Resource>(desired: R[], deployed: R[], options: PlanOptions<R>): Plan<R> {
   const key = (r: R) => `${r.kind}:${r.name}`;
   const existing = new Map(deployed.map((r) => [key(r), r]));
   const wanted = new Set(desired.map(key));
-  const changes: Change<R>[] = [];
+  const changes: ChangeOf<R>[] = [];
   let unchanged = 0;
 
   for (const resource of desired) {
@@ -54,20 +82,22 @@ export function planChanges<R extends Resource>(desired: R[], deployed: R[], opt
       changes.push({ action: "create", kind: resource.kind, name: resource.name, resource });
       continue;
     }
-    const fields = diff(resource, current, options.secrets);
-    if (fields.length) changes.push({ action: "update", kind: resource.kind, name: resource.name, resource, fields });
+    const fields = diff(resource, current, options.rules[resource.kind as R["kind"]], options.secrets);
+    if (fields.length) changes.push({ action: "update", kind: resource.kind, name: resource.name, resource, current, fields });
     else unchanged++;
   }
   for (const resource of deployed) {
     if (wanted.has(key(resource))) continue;
-    const keptBecause = options.force || resource.kind !== "queue" ? undefined : whyKept(options.queueDepth?.[resource.name]);
+    const keptBecause = options.force ? undefined : options.keep?.(resource);
     changes.push({ action: "delete", kind: resource.kind, name: resource.name, resource, ...(keptBecause ? { keptBecause } : {}) });
   }
-  return { changes, unchanged };
+  // ChangeOf<R> and the distributed Change<R> are the same set of values; TypeScript cannot
+  // see it for a generic R.
+  return { changes: changes as Change<R>[], unchanged };
 }
 
 /** Why a queue that would go stays: it holds messages, or how many it holds is unknown (null). */
-function whyKept(depth: number | null | undefined): string | undefined {
+export function whyKept(depth: number | null | undefined): string | undefined {
   if (depth === null) return "its backlog could not be read; deploy --force deletes it";
   if (depth) return `it holds ${depth} message${depth === 1 ? "" : "s"}; deploy --force deletes it`;
   return undefined;
@@ -78,28 +108,21 @@ export function toApply<R extends Resource>(plan: Plan<R>): Change<R>[] {
   return plan.changes.filter((c) => !(c.action === "delete" && c.keptBecause));
 }
 
-function diff(desired: Resource, deployed: Resource, secrets: string[]): FieldChange[] {
+function diff(desired: Resource, deployed: Resource, rules: FieldRules, secrets: string[]): FieldChange[] {
   const fields: FieldChange[] = [];
   for (const [field, want] of Object.entries(desired)) {
-    if (NOT_COMPARED.has(field)) continue;
+    if (field === "kind" || field === "name" || rules.ignore?.includes(field)) continue;
     const have = (deployed as unknown as Record<string, unknown>)[field];
-    // undefined: AWS would not tell (null is how "none" reads back).
+    // undefined: the platform would not tell (null is how "none" reads back).
     if (have === undefined) continue;
-    if (field === "environment") {
-      fields.push(...diffEnvironment(want as Record<string, string>, have as Record<string, string>, secrets));
+    if (rules.maps?.includes(field)) {
+      fields.push(...diffMap(field, want as Record<string, string>, have as Record<string, string>, secrets));
       continue;
     }
-    if (field === "tags") {
-      fields.push(...diffMap("tags", want as Record<string, string>, have as Record<string, string>, []));
-      continue;
-    }
-    if (!same(want, have)) fields.push({ field: field === "codeSha256" ? "code" : field, from: have, to: want });
+    const summary = rules.summaries?.[field];
+    if (!same(want, have)) fields.push({ field: rules.names?.[field] ?? field, from: have, to: want, ...(summary ? { summary } : {}) });
   }
   return fields;
-}
-
-function diffEnvironment(want: Record<string, string>, have: Record<string, string>, secrets: string[]): FieldChange[] {
-  return diffMap("environment", want, have, secrets);
 }
 
 /** Per-key changes of a map; values of secret keys are never shown. */
@@ -125,10 +148,10 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? "undefined";
 }
 
-const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
+export const SYMBOL = { create: "+", update: "~", delete: "-" } as const;
 
 /** The plan as people read it: one line per change, the fields that change, a summary. */
-export function formatPlan(plan: Plan<Resource>): string[] {
+export function formatPlan(plan: Plan): string[] {
   const lines = plan.changes.map((change) => {
     const head = `  ${SYMBOL[change.action]} ${change.kind} ${change.name}`;
     const more = detail(change);
@@ -145,13 +168,27 @@ export function formatPlan(plan: Plan<Resource>): string[] {
 }
 
 /** The plan as Markdown, for a CI job's summary: a table of the changes and the counts. */
-export function planMarkdown(plan: Plan<Resource>): string {
+export function planMarkdown(plan: Plan): string {
   const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
   const rows = plan.changes.map((change) => {
     return `| ${SYMBOL[change.action]} | ${change.kind} | \`${change.name}\` | ${cell(detail(change) ?? change.action)} |`;
   });
   const counts = formatPlan(plan).at(-1) ?? "";
   return [...(rows.length ? ["| | kind | name | change |", "| --- | --- | --- | --- |", ...rows, ""] : []), `**${counts}**`].join("\n");
+}
+
+/** The plan as --json gives it: stable fields, documented in the README. */
+export function planJson(plan: Plan) {
+  return {
+    changes: plan.changes.map((c) => ({
+      action: c.action,
+      kind: c.kind,
+      name: c.name,
+      ...(c.action === "update" ? { fields: c.fields.map(({ field, from, to }) => ({ field, from, to })) } : {}),
+      ...(c.action === "delete" && c.keptBecause ? { keptBecause: c.keptBecause } : {}),
+    })),
+    unchanged: plan.unchanged,
+  };
 }
 
 /** What more a change says than its kind and name: the fields an update changes, or why a deletion is kept. */
@@ -162,9 +199,7 @@ function detail(change: Change): string | undefined {
 }
 
 function describeField(change: FieldChange): string {
-  if (change.field === "code") return "code";
+  if (change.summary) return change.summary;
   const show = (v: unknown) => (v === undefined ? "(none)" : typeof v === "string" ? v : JSON.stringify(v));
-  if (change.field === "policy") return "policy";
-  if (change.field === "secrets") return "secret values";
   return `${change.field} ${show(change.from)} → ${show(change.to)}`;
 }

@@ -15,6 +15,8 @@ import {
   type DeadLetterEntry,
   type StoredMessage,
 } from "./journal.ts";
+import { DelayHeap, Fifo } from "./queues.ts";
+import { systemClock, type Clock } from "./time.ts";
 
 /**
  * The queue broker of `twelve dev`: durable on disk (see journal.ts for the format),
@@ -24,6 +26,12 @@ import {
  * writes every record of the turn with one write per file, resolves the send() promises whose
  * messages are now on disk, and only then calls the workers. So a message is on disk before
  * anyone sees it, and many sends cost one write.
+ *
+ * When the disk refuses a queue's write (full?), the turn is taken back where nobody has seen
+ * it yet: its sends fail and their messages are forgotten, its batches are not handed out (the
+ * messages are ready again, this delivery not counted). What was seen already (acks, retries,
+ * dead letters) stays buffered for the next write, which comes within WRITE_RETRY_MS even if
+ * nothing else happens. So memory holds what the journal holds, or will once it can be written.
  */
 
 export interface BrokerMessage {
@@ -45,6 +53,11 @@ export type Outcome = { id: string; action: "ack" } | { id: string; action: "ret
 
 /** Hands a batch to the worker; resolves with one outcome per message. Rejecting means the worker crashed or timed out: every message of the batch is retried (its attempt counts). */
 export type Deliver = (queue: string, batch: BrokerMessage[]) => Promise<Outcome[]>;
+
+export interface BrokerOptions {
+  /** Where the time and the timers come from: the real ones, unless a test brings a fake. */
+  clock?: Clock;
+}
 
 export interface BrokerEvents {
   retry?(queue: string, message: BrokerMessage, delaySeconds: number): void;
@@ -71,6 +84,8 @@ const COMPACT_MIN_RECORDS = 10_000;
 const COMPACT_RATIO = 4;
 /** setTimeout's longest delay; a later message just re-arms the timer when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How soon a pump tries again after the disk refused a write, when nothing else brings one. */
+const WRITE_RETRY_MS = 1000;
 /** Queue names become file names: no separators, no leading dot. */
 const QUEUE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -87,68 +102,11 @@ interface Batch {
   deliver: Deliver;
 }
 
-/** A FIFO with a moving head: Array.shift() is O(n) on the big arrays a backlog makes. */
-class Fifo<T> {
-  #items: T[] = [];
-  #head = 0;
-  get length(): number {
-    return this.#items.length - this.#head;
-  }
-  push(item: T): void {
-    this.#items.push(item);
-  }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head++];
-    // Drop the consumed prefix once it is most of the array, so memory follows the backlog.
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return item;
-  }
-}
-
-/** Delayed messages, earliest first: a binary heap on (availableAt, seq). */
-class DelayHeap {
-  #items: Live[] = [];
-  get length(): number {
-    return this.#items.length;
-  }
-  peek(): Live | undefined {
-    return this.#items[0];
-  }
-  static #before(a: Live, b: Live): boolean {
-    return a.availableAt < b.availableAt || (a.availableAt === b.availableAt && a.seq < b.seq);
-  }
-  push(item: Live): void {
-    const items = this.#items;
-    let i = items.push(item) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!DelayHeap.#before(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-  pop(): Live | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    for (let i = 0; ; ) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let least = i;
-      if (left < items.length && DelayHeap.#before(items[left]!, items[least]!)) least = left;
-      if (right < items.length && DelayHeap.#before(items[right]!, items[least]!)) least = right;
-      if (least === i) break;
-      [items[i], items[least]] = [items[least]!, items[i]!];
-      i = least;
-    }
-    return top;
-  }
+/** A send() whose "put" record waits for the pump to write it. */
+interface PendingSend {
+  message: Live;
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
 
 class Queue {
@@ -159,8 +117,10 @@ class Queue {
   /** Every message not yet acknowledged or dead, in send order: what a compacted journal holds. */
   readonly live = new Map<string, Live>();
   readonly ready = new Fifo<Live>();
-  readonly delayed = new DelayHeap();
-  timer: NodeJS.Timeout | undefined;
+  readonly delayed = new DelayHeap<Live>();
+  /** This turn's sends, in order. */
+  readonly sends: PendingSend[] = [];
+  timer: unknown;
   timerAt = 0;
   inFlight = 0;
   inFlightBatches = 0;
@@ -183,6 +143,7 @@ const toMessage = (m: Live): BrokerMessage => ({ id: m.id, body: JSON.parse(m.bo
 export class Broker {
   readonly #dir: string;
   readonly #events: BrokerEvents;
+  readonly #clock: Clock;
   readonly #queues = new Map<string, Queue>();
   /** Names from the last configure(); undefined before the first, when any queue name is accepted. */
   #configured: string[] | undefined;
@@ -191,20 +152,22 @@ export class Broker {
   #closed = false;
   #seq = 0;
   #pumpScheduled = false;
-  #pendingSends: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** The timer of the pump after a refused write (see WRITE_RETRY_MS). */
+  #writeRetry: unknown;
   readonly #batches = new Set<Batch>();
   #drainWaiters: (() => void)[] = [];
 
-  private constructor(dir: string, events: BrokerEvents) {
+  private constructor(dir: string, events: BrokerEvents, clock: Clock) {
     this.#dir = dir;
     this.#events = events;
+    this.#clock = clock;
   }
 
   /** Opens (creating) the broker's folder and replays what is on disk. */
-  static async open(dir: string, events: BrokerEvents = {}): Promise<Broker> {
+  static async open(dir: string, events: BrokerEvents = {}, options: BrokerOptions = {}): Promise<Broker> {
     fs.mkdirSync(path.join(dir, "queues"), { recursive: true });
     fs.mkdirSync(path.join(dir, "dead-letter"), { recursive: true });
-    const broker = new Broker(dir, events);
+    const broker = new Broker(dir, events, options.clock ?? systemClock);
     const names = new Set<string>();
     for (const sub of ["queues", "dead-letter"]) {
       for (const file of fs.readdirSync(path.join(dir, sub))) {
@@ -219,7 +182,7 @@ export class Broker {
   #replay(name: string): void {
     const q = this.#queue(name);
     const { messages } = replayJournal(q.journal.file, new Set(q.dead.map((d) => d.id)));
-    const now = Date.now();
+    const now = this.#clock.now();
     const ready: Live[] = [];
     for (const stored of messages) {
       const m: Live = { ...stored, seq: this.#seq++, state: "ready" };
@@ -282,10 +245,9 @@ export class Broker {
       if (typeof delaySeconds !== "number" || !Number.isFinite(delaySeconds) || delaySeconds < 0) {
         throw usageError(`send to ${queue}: delaySeconds must be a number of seconds, 0 or more, not ${String(delaySeconds)}`);
       }
-      const now = Date.now();
+      const now = this.#clock.now();
       const m: Live = { id: randomUUID(), bodyJson, sentAt: now, availableAt: now + delaySeconds * 1000, attempts: 0, seq: this.#seq++, state: "ready" };
       q.live.set(m.id, m);
-      q.journal.append(putRecord(m));
       if (delaySeconds > 0) {
         this.#delay(q, m);
         this.#arm(q);
@@ -295,7 +257,7 @@ export class Broker {
       }
       const id = m.id;
       return new Promise((resolve, reject) => {
-        this.#pendingSends.push({ resolve: () => resolve({ id }), reject });
+        q.sends.push({ message: m, resolve: () => resolve({ id }), reject });
         this.#schedule();
       });
     } catch (error) {
@@ -348,10 +310,10 @@ export class Broker {
     if (this.#batches.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.#clock.clearTimeout(timer);
         resolve(this.#batches.size === 0);
       };
-      const timer = setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         this.#drainWaiters = this.#drainWaiters.filter((w) => w !== done);
         resolve(this.#batches.size === 0);
       }, timeoutMs);
@@ -364,22 +326,32 @@ export class Broker {
     if (this.#closed) return;
     this.#paused = true;
     this.#closed = true;
-    for (const q of this.#queues.values()) clearTimeout(q.timer);
+    this.#clock.clearTimeout(this.#writeRetry);
+    for (const q of this.#queues.values()) this.#clock.clearTimeout(q.timer);
     // The broker, not the worker, cut these deliveries short: they do not count as attempts.
     for (const batch of this.#batches) {
       for (const m of batch.messages) {
         if (m.state === "inFlight") batch.queue.journal.append(retryRecord("release", m.id, m.availableAt, m.attempts - 1));
       }
     }
+    // Every queue gets its write, and its senders their answer; the first refusal is thrown.
+    const failures: unknown[] = [];
+    for (const q of this.#queues.values()) {
+      try {
+        this.#write(q, []);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
     try {
-      this.#flush();
-    } finally {
       for (const q of this.#queues.values()) {
         q.journal.close();
         q.deadLog.close();
       }
+    } finally {
       for (const wake of this.#drainWaiters.splice(0)) wake();
     }
+    if (failures.length > 0) throw failures[0];
   }
 
   #schedule(): void {
@@ -393,26 +365,91 @@ export class Broker {
     this.#pumpScheduled = false;
     if (this.#closed) return;
     const batches: Batch[] = [];
-    for (const q of this.#queues.values()) this.#dispatch(q, batches);
-    try {
-      this.#flush();
-    } catch (error) {
-      // The disk refused (full?): the sends of this turn did not make it, and say so.
-      for (const send of this.#pendingSends.splice(0)) send.reject(error);
-    }
     for (const q of this.#queues.values()) {
-      if (q.journal.records > COMPACT_MIN_RECORDS && q.journal.records > COMPACT_RATIO * q.live.size) this.#compact(q);
+      const handed = this.#dispatch(q);
+      try {
+        this.#write(q, handed);
+      } catch {
+        // The disk refused: #write took the turn back and told the senders.
+        this.#writeLater();
+        continue;
+      }
+      batches.push(...handed);
+      this.#compactIfLong(q);
     }
     for (const batch of batches) this.#run(batch);
   }
 
-  /** Writes every buffered record and resolves the sends they carried. */
-  #flush(): void {
-    // Dead letters before journals: a crash in between leaves the message both dead and
-    // live, and replay drops the live copy; the other order could lose it.
-    for (const q of this.#queues.values()) q.deadLog.flush();
-    for (const q of this.#queues.values()) q.journal.flush();
-    for (const send of this.#pendingSends.splice(0)) send.resolve();
+  /**
+   * Writes the queue's records of this turn: the buffered ones, then its sends' "put"s and its
+   * batches' "out"s, and resolves the sends. If the disk refuses, takes the turn back (see the
+   * top of the file), rejects the sends, and throws.
+   */
+  #write(q: Queue, batches: readonly Batch[]): void {
+    const sends = q.sends.splice(0);
+    const tentative = sends.map((send) => putRecord(send.message));
+    for (const batch of batches) for (const m of batch.messages) tentative.push(outRecord(m.id, m.attempts));
+    try {
+      // Dead letters before the journal: a crash in between leaves the message both dead and
+      // live, and replay drops the live copy; the other order could lose it.
+      q.deadLog.flush();
+      q.journal.flush(tentative);
+    } catch (error) {
+      this.#takeBack(q, sends, batches);
+      for (const send of sends) send.reject(error);
+      throw error;
+    }
+    for (const send of sends) send.resolve();
+  }
+
+  /**
+   * After a turn's records did not reach the disk, undoes what nobody has seen yet: its sends
+   * (their messages forgotten) and its batches (their messages ready again, at the front, this
+   * delivery not counted). What was seen (acks, retries, dead letters) stays buffered.
+   */
+  #takeBack(q: Queue, sends: readonly PendingSend[], batches: readonly Batch[]): void {
+    if (sends.length === 0 && batches.length === 0) return;
+    const unsent = new Set(sends.map((send) => send.message));
+    const front: Live[] = [];
+    for (const batch of batches) {
+      q.inFlightBatches--;
+      q.inFlight -= batch.messages.length;
+      for (const m of batch.messages) {
+        m.attempts--;
+        m.state = "ready";
+        front.push(m);
+      }
+    }
+    for (const m of unsent) {
+      m.state = "done";
+      q.live.delete(m.id);
+    }
+    const kept = (m: Live) => !unsent.has(m);
+    q.ready.restore(front, kept);
+    if (unsent.size > 0) {
+      q.delayed.filter(kept);
+      this.#arm(q);
+    }
+  }
+
+  /** After a refused write: a pump within WRITE_RETRY_MS writes what waits and hands out what was held back. */
+  #writeLater(): void {
+    if (this.#writeRetry !== undefined || this.#closed) return;
+    this.#writeRetry = this.#clock.setTimeout(() => {
+      this.#writeRetry = undefined;
+      this.#schedule();
+    }, WRITE_RETRY_MS);
+  }
+
+  #compactIfLong(q: Queue): void {
+    if (q.journal.records <= COMPACT_MIN_RECORDS || q.journal.records <= COMPACT_RATIO * q.live.size) return;
+    // A send still waiting for its turn would reach the disk in the rewrite, even if its turn then failed.
+    if (q.sends.length > 0) return;
+    try {
+      this.#compact(q);
+    } catch {
+      // The journal as it is still holds everything; a later turn tries again.
+    }
   }
 
   #compact(q: Queue): void {
@@ -424,10 +461,12 @@ export class Broker {
     );
   }
 
-  #dispatch(q: Queue, out: Batch[]): void {
+  /** Takes this turn's batches off the queue; their "out" records are written with the turn. */
+  #dispatch(q: Queue): Batch[] {
+    const out: Batch[] = [];
     const spec = q.spec;
     const deliver = this.#deliver;
-    if (this.#paused || !q.configured || spec === undefined || deliver === undefined) return;
+    if (this.#paused || !q.configured || spec === undefined || deliver === undefined) return out;
     while (q.inFlightBatches < spec.concurrency && q.ready.length > 0) {
       const messages: Live[] = [];
       while (messages.length < spec.batchSize && q.ready.length > 0) {
@@ -440,21 +479,22 @@ export class Broker {
         }
         m.attempts++;
         m.state = "inFlight";
-        q.journal.append(outRecord(m.id, m.attempts));
         messages.push(m);
       }
       if (messages.length === 0) break;
       q.inFlight += messages.length;
       q.inFlightBatches++;
-      q.maxInFlightBatches = Math.max(q.maxInFlightBatches, q.inFlightBatches);
-      q.delivered += messages.length;
       out.push({ queue: q, messages, handed: messages.map(toMessage), deliver });
     }
+    return out;
   }
 
   #run(batch: Batch): void {
     this.#batches.add(batch);
-    const name = batch.queue.name;
+    const q = batch.queue;
+    q.delivered += batch.messages.length;
+    q.maxInFlightBatches = Math.max(q.maxInFlightBatches, q.inFlightBatches);
+    const name = q.name;
     this.#emit(() => this.#events.delivered?.(name, batch.handed));
     let result: Promise<Outcome[]>;
     try {
@@ -478,7 +518,7 @@ export class Broker {
     const byId = new Map<string, Outcome>();
     if (Array.isArray(outcomes)) for (const o of outcomes) if (o !== null && typeof o === "object") byId.set(o.id, o);
     const maxRetries = q.spec?.maxRetries ?? 0;
-    const now = Date.now();
+    const now = this.#clock.now();
     for (const m of batch.messages) {
       if (m.state !== "inFlight") continue;
       const outcome = byId.get(m.id);
@@ -516,7 +556,7 @@ export class Broker {
   }
 
   #deadLetter(q: Queue, m: Live, reason: string): void {
-    const diedAt = Date.now();
+    const diedAt = this.#clock.now();
     m.state = "done";
     q.live.delete(m.id);
     q.deadLog.append(deadLetterLine(m, reason, diedAt));
@@ -548,20 +588,20 @@ export class Broker {
   /** Keeps one timer per queue, set for its earliest delayed message. */
   #arm(q: Queue): void {
     const next = q.delayed.peek();
-    if (next === undefined) {
-      clearTimeout(q.timer);
+    if (next === undefined || this.#closed) {
+      this.#clock.clearTimeout(q.timer);
       q.timer = undefined;
       return;
     }
     if (q.timer !== undefined && q.timerAt === next.availableAt) return;
-    clearTimeout(q.timer);
+    this.#clock.clearTimeout(q.timer);
     q.timerAt = next.availableAt;
-    q.timer = setTimeout(() => {
+    q.timer = this.#clock.setTimeout(() => {
       q.timer = undefined;
-      this.#promoteDue(q, Date.now());
+      this.#promoteDue(q, this.#clock.now());
       this.#arm(q);
       this.#schedule();
-    }, Math.min(MAX_TIMER_MS, Math.max(0, next.availableAt - Date.now())));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next.availableAt - this.#clock.now())));
   }
 
   /** Runs an event handler; its exception surfaces as uncaught instead of breaking a step half-way. */

@@ -1,43 +1,143 @@
-import { parseCrontab, type Crontab } from "../formation/crontab.ts";
+import { matchesDay, parseCrontab, type Crontab } from "../formation/crontab.ts";
+import { zonedParts, type ZonedParts } from "../formation/timezone.ts";
 import { runsAt } from "../formation/zoned.ts";
+import { systemClock, type Clock } from "./time.ts";
 
 const MINUTE = 60_000;
+const DAY = 86_400_000;
+const MINUTES_A_DAY = 1440;
+/**
+ * How far nextRun looks. The longest wait of a schedule parseCrontab accepts is 29 February on
+ * one weekday (`0 0 29 2 *\/7`, the day fields AND-ed): up to 40 years, as 2100 is no leap year.
+ */
+const HORIZON = 41 * 366 * DAY;
+/**
+ * A jump over dates the schedule skips stops this many minutes short of the next date it may
+ * run on: more than two offsets of one zone ever differ (-12:00 to +14:00), so whatever the
+ * offsets do on the way, the jump cannot land past a local time that runs.
+ */
+const JUMP_MARGIN = 2 * MINUTES_A_DAY;
+/** setTimeout's longest delay; a timer for a later minute fires early and re-arms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const noop = () => {};
+
+/** A UTC minute seen in the zone: its local parts, and its wall-clock time as if that were UTC. */
+interface Local {
+  parts: ZonedParts;
+  wall: number;
+  /** Minutes the wall clock is ahead of UTC. */
+  offset: number;
+}
+
+function localAt(t: number, timeZone: string): Local {
+  const parts = zonedParts(t, timeZone);
+  const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute);
+  return { parts, wall, offset: Math.round((wall - t) / MINUTE) };
+}
 
 /**
  * The next minute (ms since the epoch, on a minute boundary) after `after` at which the
  * schedule runs in its time zone (daylight-saving rules in formation/zoned.ts).
+ *
+ * It walks in steps to the next local time that could run, and asks runsAt only there: over
+ * the dates the schedule skips in one long jump (to JUMP_MARGIN before the next date it allows),
+ * then in short steps to the next midnight, or hour and minute the schedule lists. A short step
+ * assumes the offset stays put; when it did not (daylight saving or a new standard offset, by
+ * an hour or 30 or 45 minutes), the walk goes back to the minute it changed, so it never steps
+ * over a local time that runs. Like zoned.ts, this expects at most one change a day.
  */
 export function nextRun(tab: Crontab, timeZone: string, after: number): number | undefined {
   let t = Math.floor(after / MINUTE) * MINUTE + MINUTE;
-  // Four years of minutes covers every valid crontab (29 February included).
-  for (let i = 0; i < 4 * 366 * 1440; i++, t += MINUTE) if (runsAt(tab, timeZone, t)) return t;
+  const end = t + HORIZON;
+  let here = localAt(t, timeZone);
+  while (t < end) {
+    let step: number;
+    let longJump = false;
+    const minuteOfDay = here.parts.hour * 60 + here.parts.minute;
+    if (!matchesDay(tab, here.parts)) {
+      const day = nextDateOfRun(tab, here.wall, end + JUMP_MARGIN * MINUTE);
+      if (day === undefined) return undefined;
+      const toDay = (day - here.wall) / MINUTE;
+      longJump = toDay > JUMP_MARGIN;
+      step = longJump ? toDay - JUMP_MARGIN : MINUTES_A_DAY - minuteOfDay;
+    } else {
+      step = minutesToNextTime(tab, minuteOfDay);
+      if (step === 0) {
+        if (runsAt(tab, timeZone, t)) return t;
+        step = 1;
+      }
+    }
+    let next = t + step * MINUTE;
+    let there = localAt(next, timeZone);
+    if (!longJump && there.offset !== here.offset) {
+      next = firstMinuteOfNewOffset(t, next, here.offset, timeZone);
+      there = localAt(next, timeZone);
+    }
+    t = next;
+    here = there;
+  }
   return undefined;
 }
 
+/** Minutes from this minute of a date the schedule runs on to its next hour and minute that day (0: this one), or to midnight. */
+function minutesToNextTime(tab: Crontab, minuteOfDay: number): number {
+  for (const hour of tab.hours) {
+    if (hour * 60 + 59 < minuteOfDay) continue;
+    for (const minute of tab.minutes) {
+      const at = hour * 60 + minute;
+      if (at >= minuteOfDay) return at - minuteOfDay;
+    }
+  }
+  return MINUTES_A_DAY - minuteOfDay;
+}
+
+/** The wall-clock midnight (as if UTC) of the first date after `wall`'s that the schedule's days allow, up to `until`. */
+function nextDateOfRun(tab: Crontab, wall: number, until: number): number | undefined {
+  for (let day = Math.floor(wall / DAY) * DAY + DAY; day <= until; day += DAY) {
+    const date = new Date(day);
+    if (matchesDay(tab, { day: date.getUTCDate(), month: date.getUTCMonth() + 1, weekday: date.getUTCDay() })) return day;
+  }
+  return undefined;
+}
+
+/** The first minute in (from, to] whose offset is not `offset`, given that `to`'s is not: a binary search. */
+function firstMinuteOfNewOffset(from: number, to: number, offset: number, timeZone: string): number {
+  let before = from;
+  let after = to;
+  while (after - before > MINUTE) {
+    const middle = before + Math.floor((after - before) / 2 / MINUTE) * MINUTE;
+    if (localAt(middle, timeZone).offset === offset) before = middle;
+    else after = middle;
+  }
+  return after;
+}
+
 /** Fires `run` at every scheduled minute until stopped; one run at a time, like a Lambda clock. */
-export function scheduleClock(schedule: string, timeZone: string, run: (scheduledTime: number) => Promise<void>, now: () => number = Date.now) {
+export function scheduleClock(schedule: string, timeZone: string, run: (scheduledTime: number) => Promise<void>, clock: Clock = systemClock) {
   const tab = parseCrontab(schedule);
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   let stopped = false;
   let running: Promise<void> | undefined;
 
   const arm = () => {
     if (stopped) return;
-    const at = nextRun(tab, timeZone, now());
+    const at = nextRun(tab, timeZone, clock.now());
     if (at === undefined) return;
     // Timers drift and sleep through suspends: aim at the minute, then re-check the clock.
-    timer = setTimeout(() => {
-      if (now() < at) return arm();
-      if (!running) running = run(at).finally(() => (running = undefined));
+    timer = clock.setTimeout(() => {
+      if (clock.now() < at) return arm();
+      // A failed run is the caller's to report (twelve dev logs it); the clock keeps going, and
+      // a rejection left here would be unhandled, and would make stop() throw.
+      if (!running) running = run(at).then(noop, noop).finally(() => (running = undefined));
       arm();
-    }, Math.min(at - now(), 2 ** 31 - 1));
+    }, Math.min(at - clock.now(), MAX_TIMER_MS));
   };
   arm();
   return {
-    next: () => nextRun(tab, timeZone, now()),
+    next: () => nextRun(tab, timeZone, clock.now()),
     stop: async () => {
       stopped = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       await running;
     },
   };

@@ -27,12 +27,26 @@ process.on("message", async (message: ToHost) => {
   }
 });
 
+// Listening from the start too: twelve dev may go away (killed, or stopped while this host
+// was still starting) before the host serves, and a host that missed it would live on,
+// holding its port and its workerd.
+const cleanups: (() => Promise<void> | void)[] = [];
+let parentGone = false;
+process.on("disconnect", () => {
+  parentGone = true;
+  void Promise.allSettled(cleanups.map((cleanup) => cleanup())).finally(() => process.exit(0));
+});
+
+/** Runs `cleanup` when twelve dev goes away (at once if it already has), before this host exits. */
+export function onParentGone(cleanup: () => Promise<void> | void): void {
+  if (parentGone) void Promise.resolve(cleanup()).finally(() => process.exit(0));
+  else cleanups.push(cleanup);
+}
+
 /** Serves twelve dev's calls until the IPC channel closes, then runs `shutdown` and exits. */
 export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown>; shutdown?(): Promise<void> }): void {
   invoke = handlers.invoke;
-  process.on("disconnect", () => {
-    void Promise.resolve(handlers.shutdown?.()).finally(() => process.exit(0));
-  });
+  if (handlers.shutdown) onParentGone(handlers.shutdown);
 }
 
 export function hostReady(): void {

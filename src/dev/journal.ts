@@ -51,6 +51,10 @@ export const deadLetterLine = (m: StoredMessage, reason: string, diedAt: number)
  * the many records of one event-loop turn cost one system call. A written record survives
  * the process being killed (it is in the OS's page cache); nothing here fsyncs, because the
  * dev broker only promises to survive its own process dying, not the machine.
+ *
+ * A flush is all or nothing: when the disk refuses a write (full?), the file is cut back to
+ * where it was, so a part-written record can neither come back on replay nor swallow the next
+ * record appended after it.
  */
 export class AppendLog {
   readonly file: string;
@@ -58,6 +62,10 @@ export class AppendLog {
   records = 0;
   #fd: number | undefined;
   #buffer = "";
+  /** Bytes of the file that hold whole records written by this log: where a failed write is cut back to. */
+  #size = 0;
+  /** A failed write could not be cut back yet: cut before writing again. */
+  #torn = false;
 
   constructor(file: string, records = 0) {
     this.file = file;
@@ -69,28 +77,68 @@ export class AppendLog {
     this.records++;
   }
 
-  flush(): void {
-    if (this.#buffer === "") return;
-    const data = Buffer.from(this.#buffer);
+  /**
+   * Writes the buffered records, then `tentative` ones, in one write. If it fails, it throws,
+   * the buffered records stay for the next flush, and the tentative ones are forgotten: they
+   * are for records whose caller can still take back what they stand for.
+   */
+  flush(tentative: readonly string[] = []): void {
+    if (this.#buffer === "" && tentative.length === 0) return;
+    const data = Buffer.from(this.#buffer + tentative.join(""));
+    const fd = (this.#fd ??= this.#open());
+    try {
+      if (this.#torn) this.#cutBack(fd);
+      // writeSync may write less than asked for; a short write left alone would tear a record.
+      for (let at = 0; at < data.length; ) at += fs.writeSync(fd, data, at);
+    } catch (error) {
+      this.#torn = true;
+      try {
+        this.#cutBack(fd);
+      } catch {
+        // Still torn: the next flush cuts it first, or fails.
+      }
+      throw error;
+    }
+    this.#size += data.length;
     this.#buffer = "";
-    this.#fd ??= fs.openSync(this.file, "a");
-    // writeSync may write less than asked for; a short write left alone would tear a record.
-    for (let at = 0; at < data.length; ) at += fs.writeSync(this.#fd, data, at);
+    this.records += tentative.length;
+  }
+
+  #open(): number {
+    const fd = fs.openSync(this.file, "a");
+    try {
+      this.#size = fs.fstatSync(fd).size;
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+    return fd;
+  }
+
+  #cutBack(fd: number): void {
+    fs.ftruncateSync(fd, this.#size);
+    this.#torn = false;
   }
 
   /**
    * Replaces the whole file with `lines`, atomically (temp file + rename): a crash leaves
-   * either the old file or the new one. Buffered records are dropped, as the caller's
-   * `lines` describe the state they led to.
+   * either the old file or the new one, and so does a failure, which throws. Buffered records
+   * are dropped, as the caller's `lines` describe the state they led to.
    */
   rewrite(lines: Iterable<string>, count: number): void {
     let text = "";
     for (const line of lines) text += line;
     const temp = `${this.file}.tmp`;
-    fs.writeFileSync(temp, text);
+    try {
+      fs.writeFileSync(temp, text);
+    } catch (error) {
+      fs.rmSync(temp, { force: true });
+      throw error;
+    }
     this.close();
     fs.renameSync(temp, this.file);
     this.#buffer = "";
+    this.#torn = false;
     this.records = count;
   }
 

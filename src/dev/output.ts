@@ -1,15 +1,20 @@
-import type { Output } from "../cli/output.ts";
+/** Where twelve dev's lines go: the CLI's Output, or a script's own (twelve/api). */
+export interface Printer {
+  line(text: string): void;
+  /** Text in an ANSI colour (when colour is on). */
+  paint(code: string, text: string): string;
+}
 
 // Like foreman: one stream of lines, each prefixed by its process in its own colour, and
 // twelve's own events (ready, reload, crash, retry, dead-letter) set apart in bold.
 const COLOURS = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
 
 export class DevLog {
-  readonly #out: Output;
+  readonly #out: Printer;
   readonly #colours = new Map<string, string>();
   #width = 6;
 
-  constructor(out: Output, names: string[] = []) {
+  constructor(out: Printer, names: string[] = []) {
     this.#out = out;
     this.setNames(names);
   }

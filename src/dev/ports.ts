@@ -1,3 +1,5 @@
+import { TwelveError } from "../errors.ts";
+import type { Process } from "../formation/types.ts";
 import net from "node:net";
 
 /** Whether nothing listens on the port on 127.0.0.1. */
@@ -21,4 +23,22 @@ export function freePort(): Promise<number> {
       probe.close(() => (port ? resolve(port) : reject(new Error("no free port on 127.0.0.1"))));
     });
   });
+}
+
+/** Web processes get ports counting up from `base`, in config order, keeping those they have; each must be free. */
+export async function assignPorts(processes: readonly Process[], base: number, taken: ReadonlyMap<string, number> = new Map()): Promise<Map<string, number>> {
+  const ports = new Map(taken);
+  let next = base;
+  for (const process of processes) {
+    if (process.type !== "web" || ports.has(process.name)) continue;
+    while ([...ports.values()].includes(next)) next++;
+    if (!(await portIsFree(next))) {
+      throw new TwelveError(`port ${next} (for web process "${process.name}") is in use`, {
+        exitCode: 1,
+        hint: `Stop what uses it, or start from another port: twelve dev --port ${next + 100}`,
+      });
+    }
+    ports.set(process.name, next++);
+  }
+  return ports;
 }

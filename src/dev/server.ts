@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import type { DevBrokerApi, DevEngine } from "../../adapters/types.ts";
+import type { DevBrokerApi, DevEngine } from "../adapter.ts";
 
 /** Where a running twelve dev says how to reach it, for `twelve run`. */
 export interface DevServerInfo {

@@ -1,9 +1,7 @@
 import path from "node:path";
-import { adapters } from "../../adapters/index.ts";
-import type { DevBrokerApi, DevEngine, DevProcess } from "../../adapters/types.ts";
+import type { AdapterRegistry, DevBrokerApi, DevEngine, DevProcess } from "../adapter.ts";
 import { buildFormation, type BuildResult } from "../build/build.ts";
 import type { ManifestProcess } from "../build/manifest.ts";
-import type { Output } from "../cli/output.ts";
 import { loadConfig } from "../config/load.ts";
 import { failure, TwelveError } from "../errors.ts";
 import { queueName } from "../formation/names.ts";
@@ -11,57 +9,49 @@ import type { Formation, Process } from "../formation/types.ts";
 import { Broker, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
 import { scheduleClock } from "./clock.ts";
 import { devSecrets, processVariables } from "./env.ts";
-import { DevLog } from "./output.ts";
+import { DevLog, type Printer } from "./output.ts";
+import { assignPorts } from "./ports.ts";
+import { planReload } from "./reload.ts";
 import { startDevServer, type DevControl } from "./server.ts";
+import { ProcessSlot, SlotGone, type SlotSpec } from "./slot.ts";
 import { watchFiles } from "./watch.ts";
-import { portIsFree } from "./ports.ts";
 
 export interface DevOptions {
   cwd: string;
   config: string | undefined;
   target: string | undefined;
   port: number;
-  out: Output;
+  adapters: AdapterRegistry;
+  /** Where twelve dev's lines go (the CLI's output). */
+  printer: Printer;
 }
 
 const STAGE = "dev";
 /** How long shutdown waits for batches and clock runs in flight. */
 const DRAIN_MS = 10_000;
 
-/** One process of the formation and the instance of it now running, if any. */
-interface Slot {
-  process: Process;
-  built: ManifestProcess;
-  variables: Record<string, string>;
-  port: number | undefined;
-  current: DevProcess | undefined;
-  /** Resolves with the running instance; a new one after each (re)start. */
-  up: Promise<DevProcess>;
-  markUp(p: DevProcess): void;
-  stopping: boolean;
-  restarts: number;
-  startedAt: number;
-  clock?: { stop(): Promise<void>; next(): number | undefined };
-}
-
 /**
- * twelve dev: builds the formation for the target, runs every process on the target's engine,
- * feeds workers from the durable broker, fires clocks on schedule, rebuilds and restarts only
- * what a change touches, and restarts what crashes. `stop()` shuts down cleanly.
+ * twelve dev: builds the formation for the target, runs every process on the target's engine
+ * (one ProcessSlot each), feeds workers from the durable broker, fires clocks on schedule,
+ * rebuilds and restarts only what a change touches (reload.ts), and restarts what crashes.
+ * `stop()` shuts down cleanly.
  */
 export async function startDev(options: DevOptions) {
-  const { out } = options;
-  let { formation, dependencies } = await loadConfig({ cwd: options.cwd, config: options.config, target: options.target, stage: STAGE });
-  const log = new DevLog(out, formation.processes.map((p) => p.name));
-  const engine = await adapters[formation.target].dev();
-  let build = await buildFormation(formation, { stage: STAGE });
-  const ports = await assignPorts(formation, options.port);
+  const load = () => loadConfig({ cwd: options.cwd, config: options.config, target: options.target, stage: STAGE, adapters: options.adapters });
+  let { formation, dependencies } = await load();
+  const log = new DevLog(options.printer, formation.processes.map((p) => p.name));
+  const adapter = () => options.adapters[formation.target];
+  const engine: DevEngine = await adapter().dev();
+  let build = await buildFormation(formation, { stage: STAGE, adapter: adapter() });
+  const ports = await assignPorts(formation.processes, options.port);
   const broker = await Broker.open(path.join(formation.root, ".twelve", "dev", "broker"), {
     retry: (queue, message, delay) => log.event("retry", `${queue} message ${message.id} (attempt ${message.attempts} failed), again in ${delay} s`),
     deadLetter: (queue, message, reason) =>
       log.event("dead-letter", `${queue} message ${message.id}: ${reason}; kept in .twelve/dev/broker/dead-letter/${queue}.jsonl`),
   });
-  const slots = new Map<string, Slot>();
+  const slots = new Map<string, ProcessSlot>();
+  /** Each clock slot's schedule: the slot a reload replaces keeps its own until it is stopped. */
+  const clocks = new Map<ProcessSlot, ReturnType<typeof scheduleClock>>();
   let secrets = loadSecrets(formation, log);
 
   const brokerApi: DevBrokerApi = {
@@ -74,12 +64,12 @@ export async function startDev(options: DevOptions) {
       app: formation.app,
       target: formation.target,
       processes: [...slots.values()].map((s) => ({
-        name: s.process.name,
-        type: s.process.type,
-        up: s.current !== undefined,
+        name: s.name,
+        type: s.spec.process.type,
+        up: s.state === "up",
         url: s.current?.url,
-        ...(s.process.type === "worker" ? { queue: broker.stats(s.process.name) } : {}),
-        ...(s.clock ? { nextRun: new Date(s.clock.next() ?? 0).toISOString() } : {}),
+        ...(s.spec.process.type === "worker" ? { queue: broker.stats(s.name) } : {}),
+        ...(clocks.has(s) ? { nextRun: new Date(clocks.get(s)?.next() ?? 0).toISOString() } : {}),
       })),
     }),
   };
@@ -87,88 +77,68 @@ export async function startDev(options: DevOptions) {
 
   // ---- processes ----
 
-  function newSlot(process: Process, built: ManifestProcess): Slot {
-    let markUp: (p: DevProcess) => void = () => {};
-    const up = new Promise<DevProcess>((resolve) => (markUp = resolve));
-    return { process, built, variables: processVariables(process, secrets), port: ports.get(process.name), current: undefined, up, markUp, stopping: false, restarts: 0, startedAt: 0 };
-  }
+  const specOf = (process: Process): SlotSpec => ({ process, built: builtOf(build, process.name), variables: processVariables(process, secrets), port: ports.get(process.name) });
 
-  async function launch(slot: Slot, engineToUse: DevEngine = engine): Promise<void> {
-    const { process } = slot;
-    slot.startedAt = Date.now();
-    let instance: DevProcess;
-    try {
-      instance = await engineToUse.start({
-        formation,
-        process,
-        stage: STAGE,
-        built: slot.built,
-        outDir: build.outDir,
-        variables: slot.variables,
-        port: slot.port,
-        serverUrl: server.url,
-        send: brokerApi.send,
-        log: (line) => log.process(process.name, line),
-      });
-    } catch (error) {
-      return crashed(slot, `failed to start: ${(error as Error).message}`);
+  const launch = (spec: SlotSpec): Promise<DevProcess> =>
+    engine.start({
+      formation,
+      process: spec.process,
+      stage: STAGE,
+      built: spec.built,
+      outDir: build.outDir,
+      variables: spec.variables,
+      port: spec.port,
+      serverUrl: server.url,
+      send: brokerApi.send,
+      log: (line) => log.process(spec.process.name, line),
+    });
+
+  function newSlot(process: Process): ProcessSlot {
+    const slot = new ProcessSlot(specOf(process), launch, {
+      ready: (s) => log.event("ready", describe(s, clocks.get(s)?.next())),
+      crash: (s, reason, delay) => log.event("crash", `${s.name} ${reason}; restarting in ${delay} ms`),
+    });
+    slots.set(process.name, slot);
+    if (process.type === "clock") {
+      clocks.set(slot, scheduleClock(process.schedule, process.timezone, async (scheduledTime) => {
+        log.event("clock", `${process.name} fires for ${localTime(scheduledTime, process.timezone)}`);
+        await fire(slot, scheduledTime).catch(() => {});
+      }));
     }
-    if (slot.stopping) return void (await instance.stop());
-    slot.current = instance;
-    slot.markUp(instance);
-    log.event("ready", describe(slot));
-    void instance.ended.then((reason) => {
-      if (slot.current === instance) crashed(slot, reason);
-    });
+    return slot;
   }
 
-  function crashed(slot: Slot, reason: string): void {
-    if (slot.stopping) return;
-    slot.current = undefined;
-    let markUp: (p: DevProcess) => void = () => {};
-    slot.up = new Promise<DevProcess>((resolve) => (markUp = resolve));
-    slot.markUp = markUp;
-    // A process that ran a while starts over at a short delay; one that keeps dying backs off.
-    if (Date.now() - slot.startedAt > 30_000) slot.restarts = 0;
-    const delay = Math.min(250 * 2 ** slot.restarts, 10_000);
-    slot.restarts++;
-    log.event("crash", `${slot.process.name} ${reason}; restarting in ${delay} ms`);
-    setTimeout(() => {
-      if (!slot.stopping) void launch(slot);
-    }, delay).unref();
+  /** Stops a slot for good, and its clock (whose run in flight the slot's stop ends). */
+  async function stopSlot(slot: ProcessSlot, why: "stopped" | "replaced"): Promise<void> {
+    await Promise.all([clocks.get(slot)?.stop(), slot.stop(why)]);
+    clocks.delete(slot);
   }
 
-  async function stopSlot(slot: Slot): Promise<void> {
-    slot.stopping = true;
-    await slot.clock?.stop();
-    await slot.current?.stop();
-    slot.current = undefined;
-  }
-
-  function startClock(slot: Slot): void {
-    const { process } = slot;
-    if (process.type !== "clock") return;
-    slot.clock = scheduleClock(process.schedule, process.timezone, async (scheduledTime) => {
-      log.event("clock", `${process.name} fires for ${localTime(scheduledTime, process.timezone)}`);
-      await fire(slot, scheduledTime);
-    });
-  }
-
-  async function fire(slot: Slot, scheduledTime: number): Promise<void> {
-    const instance = await slot.up;
+  /** One run of a clock; a slot stopped while the run waited for it ends the run quietly. */
+  async function fire(slot: ProcessSlot, scheduledTime: number): Promise<void> {
     try {
-      await instance.fire?.(scheduledTime);
+      await (await slot.whenUp()).fire?.(scheduledTime);
     } catch (error) {
-      log.event("error", `${slot.process.name} failed: ${(error as Error).message.split("\n")[0]}`);
+      if (error instanceof SlotGone) throw error;
+      log.event("error", `${slot.name} failed: ${(error as Error).message.split("\n")[0]}`);
       throw error;
     }
   }
 
+  /** Hands a batch to the worker's process now; one replaced by a reload hands it to its successor. */
   const deliver = async (worker: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
-    const slot = slots.get(worker);
-    if (!slot) throw new Error(`no worker ${worker}`);
-    const instance = await slot.up;
-    return instance.deliver!(queueName(formation.app, STAGE, worker), batch);
+    for (;;) {
+      const slot = slots.get(worker);
+      if (!slot) throw new Error(`no worker ${worker}`);
+      try {
+        const instance = await slot.whenUp();
+        if (!instance.deliver) throw new Error(`${worker} takes no batches`);
+        return await instance.deliver(queueName(formation.app, STAGE, worker), batch);
+      } catch (error) {
+        if (error instanceof SlotGone && slots.get(worker) !== slot && slots.has(worker)) continue;
+        throw error;
+      }
+    }
   };
 
   function queueSpecs(): QueueSpec[] {
@@ -178,8 +148,8 @@ export async function startDev(options: DevOptions) {
   async function runProcess(name: string, body: unknown): Promise<{ status: number; body: unknown }> {
     const slot = slots.get(name);
     if (!slot) return { status: 404, body: { error: `no process named "${name}" in ${formation.app}; processes: ${[...slots.keys()].join(", ")}` } };
-    const { process } = slot;
-    if (process.type === "web") return { status: 400, body: { error: `"${name}" is a web process: send it HTTP at ${slot.current?.url ?? `port ${slot.port}`}` } };
+    const { process } = slot.spec;
+    if (process.type === "web") return { status: 400, body: { error: `"${name}" is a web process: send it HTTP at ${slot.current?.url ?? `port ${slot.spec.port}`}` } };
     if (process.type === "worker") {
       if (body === undefined) return { status: 400, body: { error: `"${name}" is a worker: give the message as JSON, e.g. twelve run ${name} '{"hello":"world"}'` } };
       const { id } = await broker.send(name, body);
@@ -188,7 +158,17 @@ export async function startDev(options: DevOptions) {
     const scheduledTime = Date.now();
     log.event("clock", `${name} fired by twelve run`);
     try {
-      await fire(slot, scheduledTime);
+      // A reload may replace the clock's process while the run waits for it: the new one runs it.
+      for (let current = slot; ; ) {
+        try {
+          await fire(current, scheduledTime);
+          break;
+        } catch (error) {
+          const next = slots.get(name);
+          if (!(error instanceof SlotGone) || !next || next === current) throw error;
+          current = next;
+        }
+      }
     } catch (error) {
       return { status: 500, body: { error: `${name} failed: ${(error as Error).message}` } };
     }
@@ -197,65 +177,63 @@ export async function startDev(options: DevOptions) {
 
   // ---- start ----
 
-  for (const process of formation.processes) slots.set(process.name, newSlot(process, builtOf(build, process.name)));
-  for (const slot of slots.values()) startClock(slot);
-  await Promise.all([...slots.values()].map((slot) => launch(slot)));
+  await Promise.all(formation.processes.map((process) => newSlot(process).start()));
   broker.configure(queueSpecs(), deliver);
   log.event("ready", `${formation.app} on ${formation.target}: ${formation.processes.length} processes; twelve run PROCESS [JSON] reaches them (server ${server.url})`);
 
   // ---- reload ----
 
   let reloading = Promise.resolve();
-  const watcher = watchFiles(() => [...dependencies, ...Object.values(build.sources).flat()], (changed) => {
-    reloading = reloading.then(() => reload(changed)).catch((error) => log.event("error", String((error as Error).message)));
-  });
+  // The watcher re-reads the files to watch once the reload it triggered is done: a file a
+  // change newly imports is watched from then on.
+  const watcher = watchFiles(
+    () => [...dependencies, ...Object.values(build.sources).flat()],
+    (changed) => (reloading = reloading.then(() => reload(changed)).catch((error) => log.event("error", String((error as Error).message)))),
+  );
 
   async function reload(changed: string[]): Promise<void> {
     const configChanged = changed.some((file) => dependencies.includes(file));
     const shown = changed.map((f) => path.relative(formation.root, f)).join(", ");
     let next = formation;
+    let nextDependencies = dependencies;
     if (configChanged) {
       try {
-        ({ formation: next, dependencies } = await loadConfig({ cwd: options.cwd, config: options.config, target: options.target, stage: STAGE }));
+        ({ formation: next, dependencies: nextDependencies } = await load());
       } catch (error) {
         return reportError(error, `${shown} changed, but the formation does not load; still running the previous one`);
       }
     }
     let nextBuild: BuildResult;
     try {
-      nextBuild = await buildFormation(next, { stage: STAGE });
+      nextBuild = await buildFormation(next, { stage: STAGE, adapter: options.adapters[next.target] });
     } catch (error) {
       return reportError(error, `${shown} changed, but the build failed; still running the previous build`);
     }
     formation = next;
+    dependencies = nextDependencies;
     build = nextBuild;
     secrets = loadSecrets(formation, log, false);
     log.setNames(formation.processes.map((p) => p.name));
-    for (const [name, port] of await assignPorts(formation, options.port, ports)) ports.set(name, port);
+    for (const [name, port] of await assignPorts(formation.processes, options.port, ports)) ports.set(name, port);
 
-    const restarted: string[] = [];
-    for (const [name, slot] of slots) {
-      if (formation.processes.some((p) => p.name === name)) continue;
-      await stopSlot(slot);
+    const running = new Map([...slots].map(([name, slot]) => [name, { spec: slot.spec, up: slot.state === "up" }]));
+    const plan = planReload(running, formation.processes.map(specOf));
+    for (const name of plan.remove) {
+      await stopSlot(slots.get(name) as ProcessSlot, "stopped");
       slots.delete(name);
       log.event("reload", `${name} removed from the formation and stopped (its queued messages stay on disk)`);
     }
-    for (const process of formation.processes) {
-      const built = builtOf(build, process.name);
-      const old = slots.get(process.name);
-      const fresh = newSlot(process, built);
-      if (old && !changedProcess(old, fresh)) {
-        old.built = built;
-        continue;
-      }
-      if (old) await stopSlot(old);
-      slots.set(process.name, fresh);
-      restarted.push(process.name);
-      startClock(fresh);
-      await launch(fresh);
+    for (const name of plan.keep) (slots.get(name) as ProcessSlot).spec.built = builtOf(build, name);
+    for (const name of plan.start) {
+      const old = slots.get(name);
+      // The new slot is in place before the old one stops, so what waited for the old one
+      // (a batch, a twelve run) finds its successor; it starts once the old one is gone.
+      const fresh = newSlot(formation.processes.find((p) => p.name === name) as Process);
+      if (old) await stopSlot(old, "replaced");
+      await fresh.start();
     }
     broker.configure(queueSpecs(), deliver);
-    log.event("reload", restarted.length ? `${restarted.join(", ")} (${shown} changed)` : `nothing to restart (${shown} changed; no process's bundle or settings differ)`);
+    log.event("reload", plan.start.length ? `${plan.start.join(", ")} (${shown} changed)` : `nothing to restart (${shown} changed; no process's bundle or settings differ)`);
   }
 
   function reportError(error: unknown, what: string): void {
@@ -272,11 +250,12 @@ export async function startDev(options: DevOptions) {
     stopped ??= (async () => {
       watcher.close();
       log.event("stop", `finishing in-flight work (at most ${DRAIN_MS / 1000} s)...`);
-      for (const slot of slots.values()) slot.stopping = true;
-      await Promise.all([...slots.values()].map((s) => s.clock?.stop()));
+      // No reload may start a process after this: it would outlive twelve dev.
+      await reloading;
+      await Promise.all([...clocks.values()].map((c) => c.stop()));
       const drained = await broker.drain(DRAIN_MS);
       if (!drained) log.event("stop", "some batches did not finish in time: their messages stay on disk and are delivered on the next start");
-      await Promise.all([...slots.values()].map((s) => stopSlot(s)));
+      await Promise.all([...slots.values()].map((s) => s.stop()));
       await broker.close();
       await server.close();
       log.event("stop", "stopped; undelivered messages are kept in .twelve/dev/broker");
@@ -293,22 +272,10 @@ function builtOf(build: BuildResult, name: string): ManifestProcess {
   return built;
 }
 
-/** Restart only when what the process runs or how it is set up differs. */
-function changedProcess(old: Slot, fresh: Slot): boolean {
-  return (
-    old.built.artifacts.bundle?.sha256 !== fresh.built.artifacts.bundle?.sha256 ||
-    JSON.stringify(old.process) !== JSON.stringify(fresh.process) ||
-    JSON.stringify(old.variables) !== JSON.stringify(fresh.variables) ||
-    old.built.sends.join() !== fresh.built.sends.join() ||
-    old.current === undefined
-  );
-}
-
-function describe(slot: Slot): string {
-  const { process } = slot;
+function describe(slot: ProcessSlot, next: number | undefined): string {
+  const { process } = slot.spec;
   if (process.type === "web") return `${process.name} ${slot.current?.url ?? ""} (cap ${process.concurrency})`;
   if (process.type === "worker") return `${process.name} (queue, cap ${process.concurrency}, batches of ${process.batchSize}, ${process.maxRetries} retries)`;
-  const next = slot.clock?.next();
   return `${process.name} (${process.schedule} ${process.timezone}${next ? `, next ${localTime(next, process.timezone)}` : ""})`;
 }
 
@@ -321,23 +288,3 @@ function loadSecrets(formation: Formation, log: DevLog, warn = true): Record<str
   if (warn && missing.length) log.event("warn", `secret${missing.length > 1 ? "s" : ""} ${missing.join(", ")} not set in the shell or .env: env.${missing[0]} is undefined`);
   return values;
 }
-
-/** Web processes get ports counting up from --port, in config order; each must be free. */
-async function assignPorts(formation: Formation, base: number, taken = new Map<string, number>()): Promise<Map<string, number>> {
-  const ports = new Map(taken);
-  let next = base;
-  for (const process of formation.processes) {
-    if (process.type !== "web" || ports.has(process.name)) continue;
-    while ([...ports.values()].includes(next)) next++;
-    if (!(await portIsFree(next))) {
-      throw new TwelveError(`port ${next} (for web process "${process.name}") is in use`, {
-        exitCode: 1,
-        hint: `Stop what uses it, or start from another port: twelve dev --port ${next + 100}`,
-      });
-    }
-    ports.set(process.name, next++);
-  }
-  return ports;
-}
-
-

@@ -43,6 +43,9 @@ const MACROS: Record<string, string> = {
 };
 
 const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const MONTH_WORDS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+/** The most days each month can have: 29 for February, as leap years have them. */
+const MOST_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 export const WEEKDAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] as const;
 
 interface FieldSpec {
@@ -95,7 +98,7 @@ export function parseCrontab(line: string): Crontab {
   }
   const sets = fields.map((text, i) => parseField(text, SPECS[i] as FieldSpec));
   const dow = (sets[4] as number[]).map((d) => (d === 7 ? 0 : d));
-  return {
+  const tab: Crontab = {
     source,
     minutes: sets[0] as number[],
     hours: sets[1] as number[],
@@ -105,6 +108,29 @@ export function parseCrontab(line: string): Crontab {
     domRestricted: !(fields[2] as string).startsWith("*"),
     dowRestricted: !(fields[4] as string).startsWith("*"),
   };
+  refuseImpossibleDays(tab, fields[2] as string);
+  return tab;
+}
+
+/**
+ * Refuses a schedule whose days of the month never come in its months, such as `0 0 30 2 *`:
+ * it would never run, and the clock would search years for its next run to find that out.
+ * Only when the day fields are AND-ed: with both restricted, cron ORs them, and every month has
+ * every weekday. (An unrestricted day-of-month, `*` or `*\/n`, always holds the 1st.)
+ */
+function refuseImpossibleDays(tab: Crontab, dayText: string): void {
+  if (!tab.domRestricted || tab.dowRestricted) return;
+  const mostDays = (month: number) => MOST_DAYS[month - 1] as number;
+  const smallestDay = tab.daysOfMonth[0] as number;
+  if (tab.months.some((month) => smallestDay <= mostDays(month))) return;
+  const names = tab.months.map((month) => MONTH_WORDS[month - 1] as string);
+  const months = names.length === 1 ? (names[0] as string) : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+  const these = names.length === 1 ? months : "those months";
+  const longest = Math.max(...tab.months.map(mostDays));
+  throw new CrontabError(
+    "day-of-month",
+    `day-of-month "${dayText}" never comes in ${months}, so this schedule would never run; use days that exist in ${these}: 1 to ${longest}`,
+  );
 }
 
 function parseField(text: string, spec: FieldSpec): number[] {
@@ -186,19 +212,25 @@ function uniqueSorted(values: number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-export interface WallClock {
-  minute: number;
-  hour: number;
+export interface CalendarDay {
   day: number;
   month: number;
   /** 0..6, Sunday = 0 */
   weekday: number;
 }
 
+export interface WallClock extends CalendarDay {
+  minute: number;
+  hour: number;
+}
+
 export function matches(tab: Crontab, t: WallClock): boolean {
-  if (!tab.minutes.includes(t.minute) || !tab.hours.includes(t.hour) || !tab.months.includes(t.month)) {
-    return false;
-  }
+  return tab.minutes.includes(t.minute) && tab.hours.includes(t.hour) && matchesDay(tab, t);
+}
+
+/** True when the month and the day fields allow this date (the hours and minutes decide the rest). */
+export function matchesDay(tab: Crontab, t: CalendarDay): boolean {
+  if (!tab.months.includes(t.month)) return false;
   const domOk = tab.daysOfMonth.includes(t.day);
   const dowOk = tab.daysOfWeek.includes(t.weekday);
   // Vixie: two restricted day fields are OR-ed, otherwise AND-ed.

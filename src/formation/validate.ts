@@ -2,7 +2,8 @@ import fs from "node:fs";
 import path from "node:path";
 import type { z } from "zod";
 import { CrontabError, parseCrontab } from "./crontab.ts";
-import { LIMITS, type Range } from "./limits.ts";
+import { isRange, type AdapterRegistry, type Limits } from "../adapter.ts";
+import type { Range } from "./limits.ts";
 import { LONGEST_SUFFIX, MAX_RESOURCE_NAME, NAME_PATTERN, resourceName } from "./names.ts";
 import { configError, type Problem } from "./problems.ts";
 import { configSchema, type ParsedConfig } from "./schema.ts";
@@ -11,20 +12,14 @@ import { DEFAULTS, TARGETS, type Formation, type Process, type Target } from "./
 
 export interface ValidateOptions {
   configFile: string;
+  /** The platforms, for the ranges of the target. */
+  adapters: AdapterRegistry;
   /** `--target`, which wins over the config's own `target`. */
   target?: string | undefined;
   stage?: string | undefined;
 }
 
 const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
-/** Lambda sets these itself and refuses them in a function's configuration. */
-const AWS_RESERVED_ENV = new Set([
-  "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-  "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-  "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-  "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-]);
 
 /**
  * Turns what twelve.config.ts exported into a Formation for one target, or throws one
@@ -82,8 +77,8 @@ export function validateFormation(raw: unknown, options: ValidateOptions): Forma
   }
 
   const secrets = config.secrets ?? [];
-  checkVariables(config, secrets, target, problems);
-  if (target) for (const p of processes) checkRanges(p, target, config, problems);
+  checkVariables(config, secrets, target ? options.adapters[target].limits.reservedVariables : undefined, problems);
+  if (target) for (const p of processes) checkRanges(p, target, options.adapters, config, problems);
   if (problems.length > 0 || !target) throw configError(options.configFile, problems);
 
   return {
@@ -154,7 +149,7 @@ function checkEntry(file: string): string | undefined {
   return undefined;
 }
 
-function checkVariables(config: ParsedConfig, secrets: string[], target: Target | undefined, problems: Problem[]): void {
+function checkVariables(config: ParsedConfig, secrets: string[], reserved: Limits["reservedVariables"] | undefined, problems: Problem[]): void {
   const seen = new Set<string>();
   secrets.forEach((name, i) => {
     if (seen.has(name)) problems.push({ path: `secrets[${i}]`, message: `"${name}" is listed twice` });
@@ -168,21 +163,21 @@ function checkVariables(config: ParsedConfig, secrets: string[], target: Target 
   for (const [at, vars] of scopes) {
     for (const key of Object.keys(vars ?? {})) {
       if (key.startsWith("TWELVE_")) problems.push({ path: `${at}.${key}`, message: "names starting with TWELVE_ are twelve's own: rename it" });
-      if (target === "aws" && AWS_RESERVED_ENV.has(key)) problems.push({ path: `${at}.${key}`, message: "is reserved by AWS Lambda and set by it: rename it" });
+      if (reserved?.names.includes(key)) problems.push({ path: `${at}.${key}`, message: `is reserved by ${reserved.by} and set by it: rename it` });
       if (at !== "env" && secrets.includes(key)) problems.push({ path: `${at}.${key}`, message: "is also a secret: keep it in one place" });
     }
   }
 }
 
-function checkRanges(p: Process, target: Target, config: ParsedConfig, problems: Problem[]): void {
-  const limits = LIMITS[target];
+function checkRanges(p: Process, target: Target, adapters: AdapterRegistry, config: ParsedConfig, problems: Problem[]): void {
+  const { limits } = adapters[target];
   const at = (key: string) => `processes.${p.name}.${key}`;
   const inRange = (key: string, value: number, range: Range | undefined) => {
     if (range && (value < range.min || value > range.max)) {
       problems.push({ path: at(key), message: `expected ${range.min}..${range.max} on ${target} (${range.setting}), got ${value}` });
     }
   };
-  if (p.type === "web") inRange("concurrency", p.concurrency, limits.webConcurrency);
+  if (p.type === "web" && isRange(limits.webConcurrency)) inRange("concurrency", p.concurrency, limits.webConcurrency);
   if (p.type === "worker") {
     inRange("concurrency", p.concurrency, limits.workerConcurrency);
     inRange("batchSize", p.batchSize, limits.batchSize);

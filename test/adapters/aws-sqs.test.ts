@@ -3,6 +3,7 @@ import { createSqsClient, sqsFromEnvironment } from "../../adapters/aws/runtime/
 import type { SqsClient } from "../../adapters/aws/runtime/sqs.ts";
 import { awsTestEnv, startMoto } from "../support/moto.ts";
 import { testSqs } from "../support/sqs.ts";
+import { waitFor } from "../support/wait.ts";
 import type { MotoServer } from "../support/moto.ts";
 
 describe("sqsFromEnvironment", () => {
@@ -60,11 +61,12 @@ describe("SQS client against moto", () => {
 
   it("passes delaySeconds: the message is invisible until the delay passes", async () => {
     const q = await admin.createQueue("twelve-delay");
+    const sentAt = Date.now();
     await sqs.sendMessage(q, "later", { delaySeconds: 1 });
     expect(await admin.receive(q)).toEqual([]);
-    await new Promise((r) => setTimeout(r, 1100));
-    const [msg] = await admin.receive(q, { waitSeconds: 2 });
-    expect(msg?.body).toBe("later");
+    const msg = await waitFor(async () => (await admin.receive(q)).at(0), 5_000, "the delayed message");
+    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1000);
+    expect(msg.body).toBe("later");
   });
 
   it("changeMessageVisibilityBatch makes a received message visible again, in chunks of 10", async () => {

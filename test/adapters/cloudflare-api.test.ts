@@ -13,6 +13,13 @@ import { shopProject, removeProject } from "../support/project.ts";
 // variables point every other host at a dead local port.
 const SECRET = "s3cr3t-do-not-print";
 
+/** Every Cloudflare API v4 answer; `result`'s shape depends on the route, so each check reads its own part. */
+interface ApiEnvelope {
+  success: boolean;
+  errors: { code: number; message: string }[];
+  result: any;
+}
+
 describe("wrangler against the Cloudflare API stand-in", () => {
   let api: CloudflareApi;
   let dir: string;
@@ -30,13 +37,13 @@ describe("wrangler against the Cloudflare API stand-in", () => {
     return r.stdout;
   };
   const deploy = (proc: string, extra: string[] = []) => wrangler(["deploy", "--config", path.join(out, proc, "wrangler.json"), ...extra]);
-  const rest = async (method: string, route: string, body?: unknown): Promise<{ status: number; json: { success: boolean; errors: { code: number; message: string }[]; result: any } }> => {
+  const rest = async (method: string, route: string, body?: unknown): Promise<{ status: number; json: ApiEnvelope }> => {
     const res = await fetch(`${api.url}/accounts/${api.accountId}${route}`, {
       method,
       headers: { authorization: "Bearer test-token", ...(body === undefined || body instanceof FormData ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
     });
-    return { status: res.status, json: (await res.json()) as never };
+    return { status: res.status, json: (await res.json()) as ApiEnvelope };
   };
   const script = (name: string): ScriptRecord => {
     const s = api.state.scripts.get(name);

@@ -1,8 +1,9 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cloudflareApi } from "../../adapters/cloudflare/api.ts";
-import { appTag, CODE_TAG, stageTag, type WorkerResource } from "../../adapters/cloudflare/resources.ts";
-import { readDeployed } from "../../adapters/cloudflare/state.ts";
+import { cloudflareApi } from "../../adapters/cloudflare/client.ts";
+import { readDeployed, type WorkerResource } from "../../adapters/cloudflare/resources.ts";
+import { appTag, CODE_TAG, stageTag } from "../../adapters/cloudflare/resources/common.ts";
+import { consumerIds } from "../../adapters/cloudflare/resources.ts";
 import { TwelveError } from "../../src/errors.ts";
 import { runTwelve } from "../support/cli.ts";
 import { startCloudflareApi } from "../support/cloudflare-api.ts";
@@ -38,7 +39,7 @@ describe("Cloudflare: the API client and the deployed state", () => {
 
   it("reads back the app's Workers with their hash, crons and workers.dev flag, its queues, and the consumer's settings", async () => {
     const api = cloudflareApi(env, undefined);
-    const { resources, queueIds, consumerIds } = await readDeployed(api, "shop", "dev");
+    const { resources, queueIds } = await readDeployed(api, "shop", "dev");
     const workers = resources.filter((r): r is WorkerResource => r.kind === "worker");
     expect(workers.map((w) => [w.name, w.code, w.workersDev, w.crons]).sort()).toEqual([
       ["shop-dev-mailer", "h-mailer", false, []],
@@ -49,8 +50,9 @@ describe("Cloudflare: the API client and the deployed state", () => {
       { kind: "consumer", name: "shop-dev-mailer", script: "shop-dev-mailer", batchSize: 10, maxRetries: 3, maxConcurrency: 5, deadLetterQueue: "shop-dev-mailer-dlq" },
     ]);
     expect(resources.filter((r) => r.kind === "queue").map((q) => q.name).sort()).toEqual(["shop-dev-mailer", "shop-dev-mailer-dlq"]);
+    expect(resources.find((r) => r.kind === "queue" && r.name === "shop-dev-mailer")).toMatchObject({ id: cf.queueByName("shop-dev-mailer")?.queue_id });
     expect(queueIds["shop-dev-mailer"]).toBe(cf.queueByName("shop-dev-mailer")?.queue_id);
-    expect(consumerIds["shop-dev-mailer"]).toBe(cf.queueByName("shop-dev-mailer")?.consumers[0]?.consumer_id);
+    expect((await consumerIds(api))["shop-dev-mailer"]).toBe(cf.queueByName("shop-dev-mailer")?.consumers[0]?.consumer_id);
     expect(api.calls.writes).toBe(0);
   });
 

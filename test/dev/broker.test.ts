@@ -3,12 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { Broker, type BrokerEvents, type BrokerMessage, type Deliver, type Outcome, type QueueSpec } from "../../src/dev/broker.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Broker, type BrokerEvents, type BrokerMessage, type BrokerOptions, type Deliver, type Outcome, type QueueSpec } from "../../src/dev/broker.ts";
+import { FakeClock } from "../support/fake-clock.ts";
 
 const dirs: string[] = [];
 const brokers: Broker[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const b of brokers.splice(0)) await b.close();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
@@ -19,8 +21,8 @@ function tempDir(): string {
   return dir;
 }
 
-async function open(dir: string, events?: BrokerEvents): Promise<Broker> {
-  const broker = await Broker.open(dir, events);
+async function open(dir: string, events?: BrokerEvents, options?: BrokerOptions): Promise<Broker> {
+  const broker = await Broker.open(dir, events, options);
   brokers.push(broker);
   return broker;
 }
@@ -37,24 +39,51 @@ async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void
   }
 }
 
-/** A Deliver that acks everything and remembers what it saw. */
-function recorder(holdMs = 0) {
+/** Moves the fake clock on, a step at a time, until the condition holds. */
+async function advanceUntil(clock: FakeClock, condition: () => boolean, stepMs = 10, limitMs = 60_000): Promise<void> {
+  for (let waited = 0; !condition(); waited += stepMs) {
+    if (waited >= limitMs) throw new Error(`still waiting after ${limitMs} ms of fake time`);
+    await clock.advance(stepMs);
+  }
+}
+
+/** A Deliver that acks everything and remembers what it saw; with `hold`, it keeps each batch that long on the fake clock first. */
+function recorder(hold?: { clock: FakeClock; ms: number }) {
   const seen: BrokerMessage[] = [];
   const batches: BrokerMessage[][] = [];
   const deliver: Deliver = async (_queue, batch) => {
     seen.push(...batch);
     batches.push(batch);
-    if (holdMs > 0) await sleep(holdMs);
+    if (hold) await hold.clock.sleep(hold.ms);
     return ackAll(batch);
   };
   return { seen, batches, deliver };
 }
 
+/**
+ * Makes every fs.writeSync fail as a full disk does (journal.ts writes with it), until restored.
+ * `written` says how many bytes of each write get to the file first: a full disk can take part.
+ */
+function fullDisk(written: (bytes: number) => number = () => 0) {
+  const realWrite = fs.writeSync;
+  const failingWrite = (fd: number, data: NodeJS.ArrayBufferView, offset?: number | null): number => {
+    const from = offset ?? 0;
+    const part = written(data.byteLength - from);
+    if (part > 0) realWrite(fd, data, from, part);
+    throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+  };
+  const spy = vi.spyOn(fs, "writeSync").mockImplementation(failingWrite as typeof fs.writeSync);
+  return { restore: () => spy.mockRestore() };
+}
+
+const journalLines = (dir: string, queue: string) => fs.readFileSync(path.join(dir, "queues", `${queue}.jsonl`), "utf8").split("\n").filter((line) => line !== "");
+
 const sendMany = (broker: Broker, queue: string, n: number) => Promise.all(Array.from({ length: n }, (_, i) => broker.send(queue, { n: i })));
 
 describe("dev queue broker", () => {
   it("keeps to batchSize and concurrency and delivers every message once", async () => {
-    const broker = await open(tempDir());
+    const clock = new FakeClock();
+    const broker = await open(tempDir(), {}, { clock });
     let inFlight = 0;
     let maxInFlight = 0;
     const seen: string[] = [];
@@ -63,13 +92,13 @@ describe("dev queue broker", () => {
       maxInFlight = Math.max(maxInFlight, ++inFlight);
       sizes.push(batch.length);
       seen.push(...batch.map((m) => m.id));
-      await sleep(10);
+      await clock.sleep(10);
       inFlight--;
       return ackAll(batch);
     });
     const sent = await sendMany(broker, "jobs", 200);
-    await waitFor(() => seen.length === 200 && inFlight === 0);
-    await sleep(30);
+    await advanceUntil(clock, () => seen.length === 200 && inFlight === 0);
+    await clock.advance(30);
     expect(maxInFlight).toBe(3);
     expect(broker.stats("jobs").maxInFlightBatches).toBe(3);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
@@ -79,48 +108,54 @@ describe("dev queue broker", () => {
   });
 
   it("delays a retried message and a delayed send by delaySeconds", async () => {
+    const clock = new FakeClock();
     const retries: number[] = [];
-    const broker = await open(tempDir(), { retry: (_q, _m, delay) => retries.push(delay) });
+    const broker = await open(tempDir(), { retry: (_q, _m, delay) => retries.push(delay) }, { clock });
     const deliveries: { id: string; attempts: number; at: number; body: unknown }[] = [];
     let retriedAt = 0;
     broker.configure([spec("jobs")], async (_q, batch) => {
-      const at = Date.now();
+      const at = clock.now();
       deliveries.push(...batch.map((m) => ({ id: m.id, attempts: m.attempts, at, body: m.body })));
       return batch.map((m): Outcome => {
         if (m.body === "retry me" && m.attempts === 1) {
-          retriedAt = Date.now();
+          retriedAt = clock.now();
           return { id: m.id, action: "retry", delaySeconds: 1 };
         }
         return { id: m.id, action: "ack" };
       });
     });
-    const sentAt = Date.now();
+    const sentAt = clock.now();
     const [retried, later] = await Promise.all([broker.send("jobs", "retry me"), broker.send("jobs", "later", { delaySeconds: 1 })]);
-    await waitFor(() => retries.length === 1);
+    await clock.settle();
+    expect(retries).toEqual([1]);
     expect(broker.stats("jobs")).toMatchObject({ delayed: 2, ready: 0, inFlight: 0 });
-    await waitFor(() => deliveries.length === 3);
+    await clock.advance(999);
+    expect(deliveries).toHaveLength(1);
+    await clock.advance(1);
+    expect(deliveries).toHaveLength(3);
 
     const again = deliveries.filter((d) => d.id === retried.id);
     expect(again.map((d) => d.attempts)).toEqual([1, 2]);
-    expect(again[1]!.at - retriedAt).toBeGreaterThanOrEqual(1000);
+    expect(again[1]!.at - retriedAt).toBe(1000);
     const delayed = deliveries.find((d) => d.id === later.id)!;
-    expect(delayed.at - sentAt).toBeGreaterThanOrEqual(1000);
+    expect(delayed.at - sentAt).toBe(1000);
     expect(delayed.attempts).toBe(1);
     expect(retries).toEqual([1]);
+    expect(broker.stats("jobs")).toMatchObject({ delayed: 0, ready: 0, inFlight: 0 });
   });
 
   it("dead-letters a message that always fails after maxRetries + 1 deliveries", async () => {
     const dir = tempDir();
+    const clock = new FakeClock();
     const dead: [string, string][] = [];
-    const broker = await open(dir, { deadLetter: (q, m, reason) => dead.push([q, m.id]) });
+    const broker = await open(dir, { deadLetter: (q, m, reason) => dead.push([q, m.id]) }, { clock });
     const attempts: number[] = [];
     broker.configure([spec("mailer", { maxRetries: 2 })], async (_q, batch) => {
       attempts.push(...batch.map((m) => m.attempts));
       return batch.map((m) => ({ id: m.id, action: "retry" }));
     });
     const { id } = await broker.send("mailer", { to: "ada@example.com" });
-    await waitFor(() => broker.deadLetters("mailer").length === 1);
-    await sleep(30);
+    await clock.advance(30);
     expect(attempts).toEqual([1, 2, 3]);
     expect(dead).toEqual([["mailer", id]]);
     expect(broker.deadLetters("mailer")[0]).toMatchObject({ id, body: { to: "ada@example.com" }, attempts: 3 });
@@ -132,10 +167,10 @@ describe("dev queue broker", () => {
     expect(typeof lines[0].diedAt).toBe("number");
     expect(typeof lines[0].sentAt).toBe("number");
     // Still dead after a restart, and not delivered again.
-    const reopened = await open(dir);
+    const reopened = await open(dir, {}, { clock });
     const { seen, deliver } = recorder();
     reopened.configure([spec("mailer", { maxRetries: 2 })], deliver);
-    await sleep(30);
+    await clock.advance(30);
     expect(seen).toEqual([]);
     expect(reopened.deadLetters("mailer").map((d) => d.id)).toEqual([id]);
   });
@@ -274,22 +309,23 @@ for (let i = 0; ; i++) {
   });
 
   it("applies a new configure(): higher concurrency, and a dropped queue keeps its messages", async () => {
-    const broker = await open(tempDir());
+    const clock = new FakeClock();
+    const broker = await open(tempDir(), {}, { clock });
     let inFlight = 0;
     const seen: Record<string, number> = { a: 0, b: 0 };
     const deliver: Deliver = async (queue, batch) => {
       inFlight++;
       seen[queue]! += batch.length;
-      await sleep(20);
+      await clock.sleep(20);
       inFlight--;
       return ackAll(batch);
     };
     broker.configure([spec("a", { batchSize: 2, concurrency: 1 }), spec("b")], deliver);
     await sendMany(broker, "a", 40);
-    await waitFor(() => seen.a! >= 4);
+    await advanceUntil(clock, () => seen.a! >= 4);
     expect(broker.stats("a").maxInFlightBatches).toBe(1);
     broker.configure([spec("a", { batchSize: 2, concurrency: 4 })], deliver);
-    await waitFor(() => seen.a === 40 && inFlight === 0);
+    await advanceUntil(clock, () => seen.a === 40 && inFlight === 0);
     expect(broker.stats("a").maxInFlightBatches).toBe(4);
 
     // b was dropped: sending to it fails; what it had waits until it is configured again.
@@ -299,42 +335,52 @@ for (let i = 0; ; i++) {
     await sendMany(broker, "b", 5);
     broker.configure([spec("a")], deliver);
     broker.resume();
-    await sleep(50);
+    await clock.advance(50);
     expect(seen.b).toBe(0);
     expect(broker.stats("b").ready).toBe(5);
     broker.configure([spec("a"), spec("b")], deliver);
-    await waitFor(() => seen.b === 5);
+    await advanceUntil(clock, () => seen.b === 5);
   });
 
   it("drain() lets batches out finish and hands out nothing new; close() keeps the rest", async () => {
     const dir = tempDir();
-    const broker = await open(dir);
-    const first = recorder(100);
+    const clock = new FakeClock();
+    const broker = await open(dir, {}, { clock });
+    const first = recorder({ clock, ms: 100 });
     broker.configure([spec("jobs", { batchSize: 5, concurrency: 2 })], first.deliver);
     const sent = await sendMany(broker, "jobs", 30);
-    await waitFor(() => first.seen.length === 10);
-    expect(await broker.drain(2000)).toBe(true);
+    await clock.settle();
+    expect(first.seen.length).toBe(10);
+    const drained = broker.drain(2000);
+    await clock.advance(100);
+    expect(await drained).toBe(true);
     expect(broker.stats("jobs")).toMatchObject({ inFlight: 0, inFlightBatches: 0, ready: 20 });
-    await sleep(150);
+    await clock.advance(150);
     expect(first.seen.length).toBe(10);
     await broker.close();
 
-    const reopened = await open(dir);
+    const reopened = await open(dir, {}, { clock });
     const second = recorder();
     reopened.configure([spec("jobs", { batchSize: 5, concurrency: 2 })], second.deliver);
-    await waitFor(() => second.seen.length === 20);
-    await sleep(30);
+    await clock.advance(30);
     expect(second.seen.map((m) => m.id)).toEqual(sent.slice(10).map((s) => s.id));
     expect(second.seen.every((m) => m.attempts === 1)).toBe(true);
   });
 
   it("drain() times out with false, and close() leaves the batch out undelivered, its attempt not counted", async () => {
     const dir = tempDir();
-    const broker = await open(dir);
+    const clock = new FakeClock();
+    const broker = await open(dir, {}, { clock });
     broker.configure([spec("jobs")], () => new Promise<Outcome[]>(() => {}));
     const { id } = await broker.send("jobs", "stuck");
-    await waitFor(() => broker.stats("jobs").inFlight === 1);
-    expect(await broker.drain(50)).toBe(false);
+    await clock.settle();
+    expect(broker.stats("jobs").inFlight).toBe(1);
+    let drained: boolean | undefined;
+    void broker.drain(50).then((result) => (drained = result));
+    await clock.advance(49);
+    expect(drained).toBeUndefined();
+    await clock.advance(1);
+    expect(drained).toBe(false);
     await broker.close();
 
     const reopened = await open(dir);
@@ -344,7 +390,93 @@ for (let i = 0; ; i++) {
     expect(seen[0]).toMatchObject({ id, body: "stuck", attempts: 1 });
   });
 
-  it("moves 20,000 messages through one queue quickly, compacting its journal on the way", async () => {
+  describe("when the disk refuses a write", () => {
+    it("fails the send, keeps its message from everyone, and keeps what was accepted", async () => {
+      const dir = tempDir();
+      const broker = await open(dir);
+      await broker.send("jobs", "before");
+      const disk = fullDisk();
+      await expect(broker.send("jobs", "refused")).rejects.toThrow("ENOSPC");
+      disk.restore();
+      await broker.send("jobs", "after");
+      expect(broker.stats("jobs")).toMatchObject({ ready: 2, delayed: 0 });
+      await broker.close();
+
+      const reopened = await open(dir);
+      expect(reopened.stats("jobs").ready).toBe(2);
+      const { seen, deliver } = recorder();
+      reopened.configure([spec("jobs")], deliver);
+      await waitFor(() => seen.length === 2);
+      expect(seen.map((m) => m.body)).toEqual(["before", "after"]);
+    });
+
+    it("does not hand the refused message to a worker, and a later send goes through", async () => {
+      const dir = tempDir();
+      const broker = await open(dir);
+      const { seen, deliver } = recorder();
+      broker.configure([spec("jobs")], deliver);
+      await broker.send("jobs", "first");
+      const disk = fullDisk();
+      const refused = broker.send("jobs", "refused");
+      const delayed = broker.send("jobs", "refused too", { delaySeconds: 1 });
+      await expect(refused).rejects.toThrow("ENOSPC");
+      await expect(delayed).rejects.toThrow("ENOSPC");
+      expect(broker.stats("jobs")).toMatchObject({ ready: 0, delayed: 0, inFlight: 0 });
+      disk.restore();
+      await broker.send("jobs", "after");
+      await waitFor(() => seen.length === 2 && broker.stats("jobs").inFlight === 0);
+      expect(seen.map((m) => m.body)).toEqual(["first", "after"]);
+      await broker.close();
+
+      const reopened = await open(dir);
+      expect(reopened.stats("jobs")).toMatchObject({ ready: 0, delayed: 0 });
+      expect(journalLines(dir, "jobs")).toEqual([]);
+    });
+
+    it("holds back the turn's batch, its delivery not counted, and hands it out once the disk takes writes", async () => {
+      const clock = new FakeClock();
+      const broker = await open(tempDir(), {}, { clock });
+      const { id } = await broker.send("jobs", "waiting");
+      const { seen, deliver } = recorder();
+      const disk = fullDisk();
+      broker.configure([spec("jobs")], deliver);
+      await clock.settle();
+      expect(seen).toEqual([]);
+      expect(broker.stats("jobs")).toMatchObject({ ready: 1, inFlight: 0, inFlightBatches: 0, delivered: 0 });
+      disk.restore();
+      // Nothing else happens: the broker tries again by itself.
+      await clock.advance(1000);
+      expect(seen.map((m) => [m.id, m.attempts])).toEqual([[id, 1]]);
+    });
+
+    it("writes the acks of a refused turn later, and cuts a part-written record off the journal", async () => {
+      const dir = tempDir();
+      const clock = new FakeClock();
+      const broker = await open(dir, {}, { clock });
+      let release = () => {};
+      broker.configure([spec("jobs")], (_q, batch) => new Promise<Outcome[]>((resolve) => (release = () => resolve(ackAll(batch)))));
+      await broker.send("jobs", "acked");
+      await clock.settle();
+      expect(broker.stats("jobs").inFlight).toBe(1);
+      // All but the last byte gets written: a record without its newline, which the next one would be glued to.
+      const disk = fullDisk((bytes) => bytes - 1);
+      release();
+      await clock.settle();
+      await expect(broker.send("jobs", "refused")).rejects.toThrow("ENOSPC");
+      disk.restore();
+      await broker.send("jobs", "accepted");
+      await broker.close();
+
+      for (const line of journalLines(dir, "jobs")) expect(() => JSON.parse(line)).not.toThrow();
+      const reopened = await open(dir, {}, { clock });
+      const { seen, deliver } = recorder();
+      reopened.configure([spec("jobs")], deliver);
+      await clock.settle();
+      expect(seen.map((m) => m.body)).toEqual(["accepted"]);
+    });
+  });
+
+  it("moves 20,000 messages through one queue, compacting its journal on the way", async () => {
     const dir = tempDir();
     const broker = await open(dir);
     // Live through the compactions that 60,000 records bring: these must survive them.
@@ -354,11 +486,9 @@ for (let i = 0; ; i++) {
       acked += batch.length;
       return ackAll(batch);
     });
-    const start = performance.now();
+    // How fast is measured in bench/ (npm run bench -- dev), not here.
     await sendMany(broker, "jobs", 20_000);
-    await waitFor(() => acked === 20_000, 10_000);
-    // Well under 2 s on a 2-core machine (about 0.15 s measured); the bound leaves room for a busy CI.
-    expect(performance.now() - start).toBeLessThan(2000);
+    await waitFor(() => acked === 20_000, 30_000);
     expect(broker.stats("jobs").delivered).toBe(20_000);
     await broker.close();
 

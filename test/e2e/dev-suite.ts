@@ -2,9 +2,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTwelve } from "../support/cli.ts";
-import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
+import { freePorts, startTwelveDev } from "../support/dev.ts";
 import { copyFixture, removeProject } from "../support/project.ts";
 import { startReportServer, type Report } from "../support/report-server.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * twelve dev as a user runs it: a child process on a fixture app, checked from outside. One
@@ -105,7 +106,7 @@ describe(`twelve dev --target ${target}`, () => {
     expect(await (await fetch(`http://127.0.0.1:${port + 1}/`)).text()).toBe("admin ok");
   });
 
-  if (target === "aws") it("a worker whose process crashes is restarted and reported; web keeps serving", async () => {
+  it.skipIf(target !== "aws")("a worker whose process crashes is restarted and reported; web keeps serving (aws engine only: the worker crashes through Node's process.exit; a Worker runs in workerd, not in a Node process)", async () => {
     const from = dev.lines.length;
     expect((await post("/crash", {})).status).toBe(202);
     await dev.waitForLine(/crash crashy exited with code 3; restarting in \d+ ms/, 20_000, from);
@@ -113,7 +114,7 @@ describe(`twelve dev --target ${target}`, () => {
     await dev.waitForLine(/ready crashy/, 20_000, from);
   });
 
-  if (target === "aws") it("a web process over its cap answers 429, as Lambda throttles", async () => {
+  it.skipIf(target !== "aws")("a web process over its cap answers 429 (aws engine only: Lambda throttles over the cap; Workers have no cap)", async () => {
     const statuses = await Promise.all(Array.from({ length: 5 }, () => fetch(`http://127.0.0.1:${port}/slow`).then((r) => r.status)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(2);
     expect(statuses.filter((s) => s === 429)).toHaveLength(3);

@@ -157,6 +157,15 @@ export interface CloudflareApi {
   queueByName(name: string): QueueRecord | undefined;
   /** The next request matching (method, path substring) is answered with an error (default 500). */
   failNext(match: FailMatch, status?: number, error?: ApiError): void;
+  /**
+   * From now on, the n-th mutating call (not GET) and every one after it is refused (400), as if
+   * the deploy died there; calls `spare` matches (their path, the name of the queue they address,
+   * their body) are not counted nor refused.
+   * undefined lifts the cut. Returns nothing; `writes` counts what got through.
+   */
+  cutWrites(n: number | undefined, spare?: RegExp): void;
+  /** Mutating calls answered with success so far. */
+  readonly writes: number;
   /** Requests nothing answered (404, code 7003), e.g. a wrangler call this stand-in lacks. */
   unknown: string[];
   /** How many `wrangler tail` sessions are connected to a script's tail. */
@@ -232,6 +241,7 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
   const calls: ApiCall[] = [];
   const unknown: string[] = [];
   const failures: { match: FailMatch; status: number; error: ApiError }[] = [];
+  let cut: { at: number; seen: number; spare: RegExp | undefined } | undefined;
   const tailSessions = new Map<string, { script: string; sockets: Set<TailSocket> }>();
   // Known once the server listens; only tail URLs need it.
   let port = 0;
@@ -854,6 +864,12 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
   };
   const fail = (res: http.ServerResponse, status: number, errors: ApiError[]): void => send(res, status, { success: false, errors, messages: [], result: null });
 
+  /** What a cut's `spare` is tested against: the path, the name of a queue it addresses by id, the body. */
+  const describeForCut = (path: string, body: Buffer): string => {
+    const queueId = /\/queues\/([^/?]+)/.exec(path)?.[1];
+    return `${path} ${queueId ? (state.queues.get(queueId)?.queue_name ?? "") : ""} ${body.toString("utf8").slice(0, 2000)}`;
+  };
+
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = req.method ?? "GET";
@@ -871,6 +887,7 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
       if (!auth || !/^Bearer \S+$/.test(auth)) return respond(400, [{ code: 9106, message: "Missing X-Auth-Key, X-Auth-Email or Authorization headers" }]);
       const accountMatch = /^\/accounts\/([^/]+)/.exec(path);
       if (accountMatch && accountMatch[1] !== accountId) return respond(403, [ERR.auth]);
+      if (cut && method !== "GET" && !cut.spare?.test(describeForCut(path, body)) && ++cut.seen >= cut.at) return respond(400, [{ code: ERR.validation, message: `cut: mutating call ${cut.seen} refused` }]);
       const failure = failures.findIndex((f) => f.match.method.toUpperCase() === method && path.includes(f.match.pathIncludes));
       if (failure >= 0) {
         const [f] = failures.splice(failure, 1);
@@ -938,6 +955,12 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     tailsOpen: (name) => [...tailSessions.values()].filter((t) => t.script === name).reduce((n, t) => n + t.sockets.size, 0),
     emitTail(name, event) {
       for (const t of tailSessions.values()) if (t.script === name) for (const ws of t.sockets) ws.send(JSON.stringify(event));
+    },
+    cutWrites(n, spare) {
+      cut = n === undefined ? undefined : { at: n, seen: 0, spare };
+    },
+    get writes() {
+      return calls.filter((c) => c.method !== "GET" && c.status > 0 && c.status < 400).length;
     },
     failNext(match, status = 500, error) {
       failures.push({ match, status, error: error ?? (status >= 500 ? { ...ERR.internal } : { code: ERR.validation, message: "injected failure" }) });

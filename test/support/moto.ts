@@ -4,7 +4,8 @@
 // parallel without sharing queues or functions.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "../../src/dev/ports.ts";
+import { waitFor } from "./wait.ts";
 
 export interface MotoServer {
   endpoint: string;
@@ -44,10 +45,11 @@ export async function startMoto(): Promise<MotoServer> {
     // Keep only the tail: moto logs every request here.
     stderr = (stderr + chunk).slice(-4000);
   });
-  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
     child.once("error", (error) => resolve({ code: null, error }));
     child.once("exit", (code) => resolve({ code }));
-  });
+  }).then((e) => (exit = e));
   // A crashed test run must not leave a server behind.
   const onExit = (): void => killGroup(child, "SIGKILL");
   process.once("exit", onExit);
@@ -62,7 +64,7 @@ export async function startMoto(): Promise<MotoServer> {
   };
 
   try {
-    await waitUntilReady(endpoint, exited, () => stderr);
+    await waitUntilReady(endpoint, () => exit, () => stderr);
     const res = await fetch(`${endpoint}/moto-api/config`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -77,33 +79,28 @@ export async function startMoto(): Promise<MotoServer> {
   return { endpoint, port, stop };
 }
 
-async function waitUntilReady(
-  endpoint: string,
-  exited: Promise<{ code: number | null; error?: Error }>,
-  stderr: () => string,
-): Promise<void> {
-  let gone: { code: number | null; error?: Error } | undefined;
-  void exited.then((e) => (gone = e));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (gone) {
-      const missing =
-        (gone.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT" ||
-        gone.code === 127 ||
-        /command not found/.test(stderr());
-      if (missing) throw new Error(NOT_FOUND);
-      throw new Error(`moto_server exited early (code ${gone.code}): ${gone.error?.message ?? stderr()}`);
-    }
+interface Exit {
+  code: number | null;
+  error?: Error;
+}
+
+async function waitUntilReady(endpoint: string, exit: () => Exit | undefined, stderr: () => string): Promise<void> {
+  const answers = async (): Promise<true | undefined> => {
     try {
       const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.ok) return;
+      return res.ok || undefined;
     } catch {
-      // not listening yet
+      return undefined; // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`moto_server did not answer on ${endpoint} within ${READY_TIMEOUT_MS / 1000}s: ${stderr()}`);
+  };
+  const gone = (): string | undefined => {
+    const e = exit();
+    if (!e) return undefined;
+    const missing = (e.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT" || e.code === 127 || /command not found/.test(stderr());
+    return missing ? NOT_FOUND : `it exited early (code ${e.code})${e.error ? `: ${e.error.message}` : ""}`;
+  };
+  await waitFor(answers, READY_TIMEOUT_MS, `moto_server to answer on ${endpoint}`, { gone, detail: () => stderr() && `its stderr: ${stderr()}` });
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -113,17 +110,4 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => (port ? resolve(port) : reject(new Error("could not find a free port"))));
-    });
-  });
 }

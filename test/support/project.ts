@@ -1,6 +1,10 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { adapters } from "../../adapters/index.ts";
+import { buildFormation } from "../../src/build/build.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import type { Target } from "../../src/formation/types.ts";
 import { REPO } from "./cli.ts";
 
 /**
@@ -37,4 +41,11 @@ export function shopProject(edit: (config: string) => string = (config) => confi
   const files: Record<string, string> = { "twelve.config.ts": edit(fs.readFileSync(path.join(REPO, "twelve.config.ts"), "utf8")) };
   for (const name of fs.readdirSync(path.join(REPO, "examples/shop/src"))) files[`examples/shop/src/${name}`] = fs.readFileSync(path.join(REPO, "examples/shop/src", name), "utf8");
   return makeProject(files);
+}
+
+/** Loads and builds a project's formation for a target, as `twelve build` does. */
+export async function buildProject(dir: string, target: Target, stage = "dev") {
+  const { formation } = await loadConfig({ cwd: dir, target, stage, adapters });
+  const built = await buildFormation(formation, { stage, adapter: adapters[target] });
+  return { formation, ...built };
 }

@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { waitFor } from "./wait.ts";
 
 export type Report = Record<string, unknown> & { process: string };
 
@@ -21,14 +22,12 @@ export async function startReportServer() {
     reports,
     clear: () => void reports.splice(0),
     /** Resolves with the matching reports once `done` holds for them, or fails after timeoutMs. */
-    async waitFor(filter: (r: Report) => boolean, done: (matching: Report[]) => boolean, timeoutMs = 10_000): Promise<Report[]> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const matching = reports.filter(filter);
-        if (done(matching)) return matching;
-        if (Date.now() > deadline) throw new Error(`timed out; reports so far: ${JSON.stringify(matching)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+    waitFor(filter: (r: Report) => boolean, done: (matching: Report[]) => boolean, timeoutMs = 10_000): Promise<Report[]> {
+      const matching = () => reports.filter(filter);
+      return waitFor(() => (done(matching()) ? matching() : undefined), timeoutMs, `reports matching ${String(filter)} to satisfy ${String(done)}`, {
+        intervalMs: 20,
+        detail: () => `matching so far: ${JSON.stringify(matching())}`,
+      });
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,5 +1,6 @@
 import { sqsCaller, type SqsClientOptions } from "../../adapters/aws/runtime/sqs.ts";
 import type { SqsEvent, SqsRecord } from "../../adapters/aws/runtime/events.ts";
+import { waitFor } from "./wait.ts";
 
 /** What tests need of SQS beyond what ships in functions: queues, receiving, deleting. */
 export function testSqs(options: SqsClientOptions) {
@@ -60,13 +61,22 @@ export function pumpQueue(
   handler: (event: SqsEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
 ) {
   let running = true;
+  // The next batch, for as long as it takes; none once stopped.
+  const nextBatch = () =>
+    waitFor(
+      async () => {
+        if (!running) return [];
+        const records = await sqs.receive(queueUrl, { max: Math.min(batchSize, 10) });
+        return records.length > 0 ? records : undefined;
+      },
+      Infinity,
+      `messages on ${queueUrl}`,
+      { intervalMs: 50 },
+    );
   const loop = (async () => {
-    while (running) {
-      const records = await sqs.receive(queueUrl, { max: Math.min(batchSize, 10) });
-      if (records.length === 0) {
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
+    for (;;) {
+      const records = await nextBatch();
+      if (records.length === 0) return; // stopped
       const result = await handler({ Records: records });
       const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
       for (const r of records) if (!failed.has(r.messageId)) await sqs.delete(queueUrl, r.receiptHandle);

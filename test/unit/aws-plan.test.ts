@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatPlan, planChanges } from "../../src/deploy/plan.ts";
-import { desiredResources, type AwsResource, type FunctionResource, type QueueResource, type RoleResource } from "../../adapters/aws/resources.ts";
-import { buildFormation } from "../../src/build/build.ts";
-import { loadConfig } from "../../src/config/load.ts";
-import { shopProject, removeProject } from "../support/project.ts";
+import { awsPlanRules, desiredResources, type AwsResource, type FunctionResource, type QueueResource, type RoleResource } from "../../adapters/aws/resources.ts";
+import { buildProject, shopProject, removeProject } from "../support/project.ts";
 
 // What deploy would create for the repository's shop formation, and what plan says about it,
 // without a cloud: both are pure functions.
@@ -15,8 +13,7 @@ describe("AWS resources and plan", () => {
 
   beforeAll(async () => {
     dir = shopProject();
-    const { formation } = await loadConfig({ cwd: dir, target: "aws" });
-    const { manifest, outDir } = await buildFormation(formation, { stage: "dev" });
+    const { formation, manifest, outDir } = await buildProject(dir, "aws");
     resources = desiredResources(formation, manifest, outDir, target);
   });
   afterAll(() => removeProject(dir));
@@ -80,10 +77,10 @@ describe("AWS resources and plan", () => {
   });
 
   it("a first deploy creates everything; the same state again changes nothing", () => {
-    const first = planChanges(resources, [], { secrets: ["MAIL_API_KEY"] });
+    const first = planChanges(resources, [], { ...awsPlanRules, secrets: ["MAIL_API_KEY"] });
     expect(first.changes.every((c) => c.action === "create")).toBe(true);
     expect(formatPlan(first).at(-1)).toBe("13 to create, 0 to update, 0 to delete, 0 unchanged.");
-    const again = planChanges(resources, structuredClone(resources), { secrets: ["MAIL_API_KEY"] });
+    const again = planChanges(resources, structuredClone(resources), { ...awsPlanRules, secrets: ["MAIL_API_KEY"] });
     expect(again).toEqual({ changes: [], unchanged: 13 });
   });
 
@@ -93,7 +90,7 @@ describe("AWS resources and plan", () => {
       if (r.kind === "role") return { ...r, policy: { ...r.policy, Statement: r.policy.Statement.map((s) => ({ Resource: s.Resource, Action: s.Action, Effect: s.Effect })) } };
       return r;
     }) as AwsResource[];
-    const plan = planChanges(resources, deployed, { secrets: ["MAIL_API_KEY"] });
+    const plan = planChanges(resources, deployed, { ...awsPlanRules, secrets: ["MAIL_API_KEY"] });
     expect(plan.changes).toHaveLength(1);
     expect(plan.changes[0]).toMatchObject({ action: "update", kind: "function", name: "shop-dev-mailer" });
     expect(formatPlan(plan)[0]).toBe("  ~ function shop-dev-mailer: memory 256 → 512, environment.MAIL_API_KEY (secret) → (secret), code");
@@ -101,16 +98,16 @@ describe("AWS resources and plan", () => {
 
   it("deletes what the formation no longer has, but keeps a queue still holding messages unless forced", () => {
     const extra: AwsResource[] = [
-      { kind: "queue", name: "shop-dev-old", attributes: { VisibilityTimeout: "30", MessageRetentionPeriod: "345600" }, tags: {} },
+      { kind: "queue", name: "shop-dev-old", attributes: { VisibilityTimeout: "30", MessageRetentionPeriod: "345600" }, tags: {}, messages: 12 },
       { kind: "queue", name: "shop-dev-old-dlq", attributes: { VisibilityTimeout: "30", MessageRetentionPeriod: "345600" }, tags: {} },
     ];
-    const plan = planChanges(resources, [...structuredClone(resources), ...extra], { secrets: [], queueDepth: { "shop-dev-old": 12 } });
+    const plan = planChanges(resources, [...structuredClone(resources), ...extra], { ...awsPlanRules, secrets: [] });
     expect(formatPlan(plan)).toEqual([
       "  - queue shop-dev-old (kept: it holds 12 messages; deploy --force deletes it)",
       "  - queue shop-dev-old-dlq",
       "0 to create, 0 to update, 1 to delete, 1 kept, 13 unchanged.",
     ]);
-    const forced = planChanges(resources, [...structuredClone(resources), ...extra], { secrets: [], queueDepth: { "shop-dev-old": 12 }, force: true });
+    const forced = planChanges(resources, [...structuredClone(resources), ...extra], { ...awsPlanRules, secrets: [], force: true });
     expect(forced.changes.filter((c) => c.action === "delete" && !c.keptBecause)).toHaveLength(2);
   });
 });

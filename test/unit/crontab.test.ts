@@ -147,6 +147,30 @@ describe("parseCrontab", () => {
     expect(errorOf("0 */ * * *").field).toBe("hour");
   });
 
+  it("rejects days of the month that never come in the months listed, saying what to use", () => {
+    const e = errorOf("0 0 30 2 *");
+    expect(e.field).toBe("day-of-month");
+    expect(e.message).toBe('day-of-month "30" never comes in February, so this schedule would never run; use days that exist in February: 1 to 29');
+    expect(errorOf("0 0 30,31 FEB *").message).toContain('day-of-month "30,31" never comes in February');
+    expect(errorOf("0 0 31 4,6,9,11 *").message).toBe(
+      'day-of-month "31" never comes in April, June, September or November, so this schedule would never run; use days that exist in those months: 1 to 30',
+    );
+    // The day-of-week field AND-ed with it (not restricted by its text) does not help.
+    expect(errorOf("0 0 30 2 */2").field).toBe("day-of-month");
+  });
+
+  it("accepts days that come in some of the months listed, or in leap years only", () => {
+    expect(parseCrontab("0 0 29 2 *").daysOfMonth).toEqual([29]);
+    expect(parseCrontab("0 0 29 2 */7").daysOfWeek).toEqual([0]);
+    expect(parseCrontab("0 0 31 2,3 *").months).toEqual([2, 3]);
+    expect(parseCrontab("0 0 28-31 2 *").daysOfMonth).toEqual([28, 29, 30, 31]);
+  });
+
+  it("accepts an impossible day of the month when a restricted day-of-week is OR-ed with it", () => {
+    // Vixie cron runs this on every Monday of February.
+    expect(parseCrontab("0 0 30 2 MON")).toMatchObject({ domRestricted: true, dowRestricted: true, daysOfWeek: [1] });
+  });
+
   it("rejects reversed ranges and suggests the wrap-around split", () => {
     const e = errorOf("0 22-2 * * *");
     expect(e.field).toBe("hour");

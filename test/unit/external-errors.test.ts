@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { asUserFacing } from "../../src/cli/external-errors.ts";
+import { explainAwsError } from "../../adapters/aws/errors.ts";
 import { TwelveError } from "../../src/errors.ts";
 
 describe("cloud API errors as the CLI shows them", () => {
@@ -9,17 +9,15 @@ describe("cloud API errors as the CLI shows them", () => {
       $metadata: { httpStatusCode: 403 },
       $fault: "client",
     });
-    const shown = asUserFacing(denied) as TwelveError;
+    const shown = explainAwsError(denied) as TwelveError;
     expect(shown).toBeInstanceOf(TwelveError);
     expect(shown.exitCode).toBe(1);
     expect(shown.message).toBe("AWS answered AccessDeniedException (HTTP 403): User: arn:aws:iam::1:user/ci is not authorized to perform: lambda:ListFunctions");
     expect(shown.hint).toContain("lack a permission");
   });
 
-  it("leaves twelve's own errors and real bugs as they are", () => {
-    const own = new TwelveError("x");
-    expect(asUserFacing(own)).toBe(own);
-    const bug = new TypeError("undefined is not a function");
-    expect(asUserFacing(bug)).toBe(bug);
+  it("is not AWS's to explain: twelve's own errors and real bugs", () => {
+    expect(explainAwsError(new TwelveError("x"))).toBeUndefined();
+    expect(explainAwsError(new TypeError("undefined is not a function"))).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { signRequest } from "../../adapters/aws/runtime/sigv4.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { signRequest, type SignRequestInput } from "../../adapters/aws/runtime/sigv4.ts";
 
 // Expected values are from AWS's published SigV4 test suite
 // (aws-sig-v4-test-suite: get-vanilla, post-vanilla, post-x-www-form-urlencoded,
@@ -75,18 +75,66 @@ describe("signRequest (AWS SigV4 test suite)", () => {
     );
   });
 
-  it("uses the cached key consistently and a new one for another date", async () => {
-    const req = { ...base, method: "GET", url: "https://example.amazonaws.com/", headers: {}, body: "" };
-    const first = await signRequest(req);
-    const again = await signRequest(req);
-    expect(again["authorization"]).toBe(first["authorization"]);
-    const nextDay = await signRequest({ ...req, now: new Date("2015-08-31T12:36:00Z") });
-    expect(nextDay["authorization"]).toContain("/20150831/us-east-1/service/aws4_request");
-    expect(nextDay["authorization"]).not.toBe(first["authorization"]);
-  });
-
   it("puts a non-default port in host", async () => {
     const h = await signRequest({ ...base, method: "POST", url: "http://127.0.0.1:5000/", headers: {}, body: "{}" });
     expect(h["host"]).toBe("127.0.0.1:5000");
+  });
+});
+
+// The derived signing key is cached per secret, date, region and service, in module state.
+// Each test takes a freshly evaluated module, so the cache starts empty and nothing another
+// test signed leaks in.
+describe("signRequest's signing-key cache", () => {
+  const get = { ...base, method: "GET", url: "https://example.amazonaws.com/", headers: {}, body: "" };
+  const GET_VANILLA = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+  const signature = (h: Record<string, string>) => /Signature=([0-9a-f]{64})$/.exec(h["authorization"] ?? "")?.[1];
+  const freshSigner = async () => {
+    vi.resetModules();
+    return (await import("../../adapters/aws/runtime/sigv4.ts")).signRequest;
+  };
+  // Another day (the same time of day), region, service or secret: each needs its own key.
+  const others: [string, Partial<SignRequestInput>][] = [
+    ["the next day", { now: new Date("2015-08-31T12:36:00Z") }],
+    ["another region", { region: "eu-west-1" }],
+    ["another service", { service: "sqs" }],
+    ["another secret", { credentials: { ...credentials, secretAccessKey: "another-secret" } }],
+  ];
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("derives a key once for a secret, date, region and service, and again for each other one", async () => {
+    const sign = await freshSigner();
+    // Deriving a key imports HMAC keys; signing with a cached one imports none.
+    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    const imports = async (req: SignRequestInput) => {
+      importKey.mockClear();
+      await sign(req);
+      return importKey.mock.calls.length;
+    };
+
+    expect(await imports(get)).toBeGreaterThan(0);
+    expect(await imports(get)).toBe(0);
+    // Later the same day, another request: still the same key.
+    expect(await imports({ ...get, method: "POST", body: "{}", now: new Date("2015-08-30T23:59:59Z") })).toBe(0);
+    for (const [what, change] of others) expect(await imports({ ...get, ...change }), what).toBeGreaterThan(0);
+    for (const [what, change] of others) expect(await imports({ ...get, ...change }), `${what}, again`).toBe(0);
+    expect(await imports(get), "the first key, still cached").toBe(0);
+  });
+
+  it("never signs with a key cached for another day, region, service or secret", async () => {
+    // What a signer with an empty cache gives for each request.
+    const cold: (string | undefined)[] = [];
+    for (const [, change] of others) cold.push(signature(await (await freshSigner())({ ...get, ...change })));
+
+    const sign = await freshSigner();
+    expect(signature(await sign(get))).toBe(GET_VANILLA);
+    for (const [i, [what, change]] of others.entries()) {
+      const h = await sign({ ...get, ...change });
+      expect(signature(h), what).toBe(cold[i]);
+      expect(signature(h), what).not.toBe(GET_VANILLA);
+    }
+    expect(signature(await sign(get)), "the first request, signed again").toBe(GET_VANILLA);
   });
 });

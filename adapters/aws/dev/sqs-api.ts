@@ -1,4 +1,4 @@
-import type { DevBrokerApi } from "../../types.ts";
+import type { DevBrokerApi } from "../../../src/adapter.ts";
 
 /**
  * The part of SQS's JSON API that twelve's AWS bundles call, served by twelve dev so those

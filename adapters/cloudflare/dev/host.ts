@@ -4,8 +4,9 @@
 // outlive it and keep the port).
 import fs from "node:fs";
 import path from "node:path";
-import { Miniflare } from "miniflare";
-import { hostReady, requestParent, serveHost } from "../../../src/dev/host-child.ts";
+// Miniflare's own Request and Response (undici's), which a fetcher binding's handler takes and returns.
+import { Miniflare, Response, type MiniflareWorkerConfig, type Request } from "miniflare";
+import { hostReady, onParentGone, requestParent, serveHost } from "../../../src/dev/host-child.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
 import { DEV_BROKER_BINDING } from "../runtime/send.ts";
 import type { WranglerConfig } from "../wrangler.ts";
@@ -24,7 +25,7 @@ export type HostCall =
 const spec = JSON.parse(process.env.TWELVE_DEV_HOST ?? "{}") as HostSpec;
 const config = JSON.parse(fs.readFileSync(path.join(spec.dir, "wrangler.json"), "utf8")) as WranglerConfig;
 
-const env: Record<string, unknown> = {};
+const env: NonNullable<MiniflareWorkerConfig["env"]> = {};
 for (const [name, value] of Object.entries(spec.variables)) env[name] = { type: "text", value };
 // One Fetcher into twelve dev's broker stands for the producer bindings, for the same queues.
 env[DEV_BROKER_BINDING] = {
@@ -47,7 +48,7 @@ const mf = new Miniflare({
   enableDevRegistry: false,
   host: "127.0.0.1",
   port: spec.port ?? 0,
-  handleStructuredLogs: (log: { level: string; message: string }) => (log.level === "error" ? console.error : console.log)(log.message),
+  handleStructuredLogs: (log) => (log.level === "error" ? console.error : console.log)(log.message),
   workers: [{
     config: {
       name: config.name,
@@ -57,7 +58,9 @@ const mf = new Miniflare({
       env,
     },
   }],
-} as never);
+});
+// From here workerd runs: it goes when twelve dev does, even if that is before it is ready.
+onParentGone(() => mf.dispose());
 await mf.ready;
 const worker = await mf.getWorker(config.name);
 
@@ -65,10 +68,9 @@ serveHost({
   invoke: async (payload) => {
     const call = payload as HostCall;
     if (call.op === "queue") {
-      return worker.queue(call.queue, call.messages.map((m) => ({ ...m, timestamp: new Date(m.timestamp) })) as never);
+      return worker.queue(call.queue, call.messages.map((m) => ({ ...m, timestamp: new Date(m.timestamp) })));
     }
     return worker.scheduled({ cron: call.cron, scheduledTime: new Date(call.scheduledTime) });
   },
-  shutdown: () => mf.dispose(),
 });
 hostReady();

@@ -2,8 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { HttpEventV2, HttpResultV2, SqsEvent, SqsBatchResponse, ClockEvent } from "../../../adapters/aws/runtime/events.ts";
-import { buildFormation } from "../../../src/build/build.ts";
-import { loadConfig } from "../../../src/config/load.ts";
+import { buildProject } from "../../support/project.ts";
 import { queueBinding, queueName } from "../../../src/formation/names.ts";
 import { awsTestEnv, startMoto } from "../../support/moto.ts";
 import { copyFixture, removeProject } from "../../support/project.ts";
@@ -35,8 +34,7 @@ export async function awsInvoker(): Promise<Invoker & { handlers: AwsHandlers; s
   const env = awsTestEnv(moto.endpoint);
   const sqs = testSqs({ region: env.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
 
-  const { formation } = await loadConfig({ cwd: dir, target: "aws" });
-  const { outDir } = await buildFormation(formation, { stage: "dev" });
+  const { formation, outDir } = await buildProject(dir, "aws");
   const queueUrls: Record<string, string> = {};
   for (const worker of ["jobs", "mailer"]) {
     queueUrls[worker] = await sqs.createQueue(queueName("conf", "dev", worker));

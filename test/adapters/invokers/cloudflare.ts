@@ -1,9 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareWorkerConfig, type Response as MiniflareResponse, type WorkerOptions } from "miniflare";
 import type { WranglerConfig } from "../../../adapters/cloudflare/wrangler.ts";
-import { buildFormation } from "../../../src/build/build.ts";
-import { loadConfig } from "../../../src/config/load.ts";
+import { buildProject } from "../../support/project.ts";
 import { copyFixture, removeProject } from "../../support/project.ts";
 import { startReportServer } from "../../support/report-server.ts";
 import type { Invoker } from "./types.ts";
@@ -15,8 +14,7 @@ import type { Invoker } from "./types.ts";
 export async function cloudflareInvoker(): Promise<Invoker & { mf: Miniflare; configs: Record<string, WranglerConfig> }> {
   const dir = copyFixture("conformance");
   const reports = await startReportServer();
-  const { formation } = await loadConfig({ cwd: dir, target: "cloudflare" });
-  const { outDir, manifest } = await buildFormation(formation, { stage: "dev" });
+  const { formation, outDir, manifest } = await buildProject(dir, "cloudflare");
 
   const configs: Record<string, WranglerConfig> = {};
   const workers = manifest.processes.map((p) => {
@@ -24,7 +22,7 @@ export async function cloudflareInvoker(): Promise<Invoker & { mf: Miniflare; co
     configs[p.name] = config;
     return miniflareWorker(config, fs.readFileSync(path.join(outDir, p.artifacts.bundle!.path), "utf8"), { REPORT_URL: reports.url });
   });
-  const mf = new Miniflare({ cf: false, enableDevRegistry: false, workers } as never);
+  const mf = new Miniflare({ cf: false, enableDevRegistry: false, workers });
   await mf.ready;
 
   return {
@@ -34,7 +32,11 @@ export async function cloudflareInvoker(): Promise<Invoker & { mf: Miniflare; co
     reports,
     async fetch(urlPath, init) {
       const web = await mf.getWorker(configs.web!.name);
-      return (await web.fetch(`https://conf-dev-web.example.workers.dev${urlPath}`, init as never)) as unknown as Response;
+      // The Invoker speaks lib.dom's fetch types and miniflare undici's, which do not take each
+      // other's bodies (a DOM ArrayBufferView is not a NodeJS one): hand over the request's parts.
+      const request = new Request(`https://conf-dev-web.example.workers.dev${urlPath}`, init);
+      const body = request.body ? await request.arrayBuffer() : null;
+      return domResponse(await web.fetch(request.url, { method: request.method, headers: [...request.headers], body }));
     },
     async fireClock(scheduledTime) {
       const tick = await mf.getWorker(configs.tick!.name);
@@ -48,14 +50,23 @@ export async function cloudflareInvoker(): Promise<Invoker & { mf: Miniflare; co
   };
 }
 
+/**
+ * miniflare answers with undici's Response, at run time the same Fetch API object as lib.dom's.
+ * The two published types differ only in the Headers iterator (lib.dom's declares
+ * [Symbol.dispose], undici's does not), so a plain annotation fails; this is the one crossing.
+ */
+function domResponse(response: MiniflareResponse): Response {
+  return response as unknown as Response;
+}
+
 /** A Miniflare 5 worker from twelve's wrangler.json; batches flush at once so tests stay quick. */
-function miniflareWorker(config: WranglerConfig, code: string, vars: Record<string, string>) {
-  const env: Record<string, unknown> = {};
+function miniflareWorker(config: WranglerConfig, code: string, vars: Record<string, string>): WorkerOptions {
+  const env: NonNullable<MiniflareWorkerConfig["env"]> = {};
   for (const [name, value] of Object.entries({ ...config.vars, ...vars })) env[name] = { type: "text", value };
   for (const p of config.queues?.producers ?? []) env[p.binding] = { type: "queue", name: p.queue };
-  const triggers = [
+  const triggers: MiniflareWorkerConfig["triggers"] = [
     ...(config.queues?.consumers ?? []).map((c) => ({
-      type: "queue",
+      type: "queue" as const,
       name: c.queue,
       maxBatchSize: c.max_batch_size,
       maxBatchTimeout: 0,
@@ -63,7 +74,7 @@ function miniflareWorker(config: WranglerConfig, code: string, vars: Record<stri
       deadLetterQueue: c.dead_letter_queue,
       maxConcurrency: c.max_concurrency,
     })),
-    ...config.triggers.crons.map((schedule) => ({ type: "scheduled", schedule })),
+    ...config.triggers.crons.map((schedule) => ({ type: "scheduled" as const, schedule })),
   ];
   return {
     config: {

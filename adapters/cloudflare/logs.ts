@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { wranglerBin, wranglerError } from "./wrangler-cli.ts";
+import type { LogOutput } from "../../src/adapter.ts";
+import { withCompileCache, wranglerBin, wranglerError } from "./wrangler-cli.ts";
 
 /** One event of a Worker's tail, as `wrangler tail --format json` prints it (Cloudflare's trace format). */
 interface TailEvent {
@@ -16,24 +17,20 @@ interface TailEvent {
   exceptions?: { name?: string; message?: string; timestamp?: number }[];
 }
 
-export interface TailOutput {
-  print(process: string, timestamp: number, message: string): void;
-  note(text: string): void;
-}
 
 /**
  * `twelve logs --follow` on Cloudflare: one `wrangler tail --format json` per process, each
  * event printed as a line for what ran (request, batch, cron) and a line per console message
  * or exception, prefixed by the process. Ctrl-C ends every tail (wrangler deletes its session).
  */
-export function tailLogs(targets: { process: string; worker: string }[], env: NodeJS.ProcessEnv, output: TailOutput): Promise<number> {
+export function tailLogs(targets: { process: string; worker: string }[], env: NodeJS.ProcessEnv, output: LogOutput): Promise<number> {
   return new Promise((resolve) => {
     const children: ChildProcess[] = [];
     let stopping = false;
     let open = targets.length;
     let failed = false;
     for (const { process: name, worker } of targets) {
-      const child = spawn(process.execPath, [wranglerBin("twelve logs on Cloudflare"), "tail", worker, "--format", "json"], { env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [wranglerBin("twelve logs on Cloudflare"), "tail", worker, "--format", "json"], { env: withCompileCache(env), stdio: ["ignore", "pipe", "pipe"] });
       children.push(child);
       const objects = jsonObjects((text) => {
         let event: TailEvent;

@@ -1,11 +1,10 @@
-import { failure, TwelveError } from "../errors.ts";
+import { failure, type TwelveError } from "../../src/errors.ts";
 
 /**
- * Errors from a cloud's API are not bugs in twelve: they are shown as failures (exit 1) with
- * the service's own words and what to do, never as a crash with a stack.
+ * An error of an AWS service is not a bug in twelve: it is shown as a failure (exit 1) with
+ * the service's own words and what to do, never as a crash with a stack. undefined: not AWS's.
  */
-export function asUserFacing(error: unknown): unknown {
-  if (error instanceof TwelveError) return error;
+export function explainAwsError(error: unknown): TwelveError | undefined {
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $fault?: string };
   if (e && typeof e === "object" && e.$metadata) {
     const status = e.$metadata.httpStatusCode ? ` (HTTP ${e.$metadata.httpStatusCode})` : "";
@@ -19,5 +18,5 @@ export function asUserFacing(error: unknown): unknown {
             : "Check the message above; twelve changes nothing it has not said it would.";
     return failure(`AWS answered ${e.name ?? "an error"}${status}: ${e.message ?? ""}`, hint, error);
   }
-  return error;
+  return undefined;
 }

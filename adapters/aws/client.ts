@@ -42,7 +42,7 @@ export async function awsClients(region: string, env: NodeJS.ProcessEnv = proces
     import("@aws-sdk/client-sts"),
   ]);
   const count: CallCount = { reads: 0, writes: 0, byOperation: {} };
-  const config = { region, maxAttempts: 5 };
+  const config = { region, maxAttempts: 5, ...fromEnvironment(env) };
   const counted = <C extends { middlewareStack: { add: (...args: never[]) => void } }>(client: C): C => {
     (client.middlewareStack as unknown as { add(mw: unknown, options: unknown): void }).add(
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
@@ -70,6 +70,19 @@ export async function awsClients(region: string, env: NodeJS.ProcessEnv = proces
 
 export type AwsClients = Awaited<ReturnType<typeof awsClients>>;
 
+/**
+ * The deploying environment's endpoint and keys, when it is not this process's own (twelve/api
+ * may be handed another): the SDK's default chain reads only process.env and the profile files.
+ */
+function fromEnvironment(env: NodeJS.ProcessEnv) {
+  if (env === process.env) return {};
+  const endpoint = env.AWS_ENDPOINT_URL;
+  const keys = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+    ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } }
+    : {};
+  return { ...(endpoint ? { endpoint } : {}), ...keys };
+}
+
 const CREDENTIAL_VARIABLES = [
   "AWS_ACCESS_KEY_ID",
   "AWS_PROFILE",
@@ -96,8 +109,8 @@ function missingCredentials(env: NodeJS.ProcessEnv) {
 }
 
 /** The region to deploy to: aws.region in the config, else the SDK's AWS_REGION. */
-export function deployRegion(configRegion: string | undefined): string {
-  const region = configRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+export function deployRegion(configRegion: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const region = configRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw usageError("no AWS region: set aws.region in twelve.config.ts, or AWS_REGION", "For example: export AWS_REGION=eu-west-1");
   return region;
 }

@@ -1,0 +1,236 @@
+import fs from "node:fs";
+import type { ManifestProcess } from "../../../src/build/manifest.ts";
+import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
+import { queueBinding } from "../../../src/formation/names.ts";
+import type { Process } from "../../../src/formation/types.ts";
+import type { AwsClients } from "../client.ts";
+import { exists, gone, notFound, retrying, sleep, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+
+/** A Lambda function, with its reserved concurrency and (web) its public Function URL. */
+export interface FunctionResource {
+  kind: "function";
+  name: string;
+  role: string;
+  runtime: "nodejs22.x";
+  handler: "index.handler";
+  architecture: "arm64" | "x86_64";
+  memory: number;
+  timeout: number;
+  environment: Record<string, string>;
+  /** base64 sha256 of the zip, as Lambda reports CodeSha256. */
+  codeSha256: string;
+  zipPath: string;
+  /** Reserved concurrency: the web cap, or 1 for a clock (runs never overlap); null: none. */
+  reservedConcurrency: number | null;
+  /** A public Function URL (auth NONE) with both permissions AWS requires. */
+  url: boolean;
+  tags: Tags;
+}
+
+export const functionRules = fieldRules<FunctionResource>({
+  ignore: ["zipPath"],
+  maps: ["environment", "tags"],
+  names: { codeSha256: "code" },
+  summaries: { codeSha256: "code" },
+});
+
+/** The statement ids of the two permissions a public Function URL needs. */
+export const URL_PERMISSIONS = ["twelve-url", "twelve-url-invoke"];
+
+export function processFunction(input: DesiredInput, process: Process, built: ManifestProcess): FunctionResource {
+  const { app, stage, formation } = input;
+  const name = input.name(process.name);
+  const queueUrl = (worker: string) => `https://sqs.${input.region}.amazonaws.com/${input.account}/${input.name(worker)}`;
+  const environment: Record<string, string> = {
+    ...process.env,
+    ...Object.fromEntries(formation.secrets.filter((n) => input.secrets[n] !== undefined).map((n) => [n, input.secrets[n] as string])),
+    NODE_OPTIONS: "--enable-source-maps",
+    // Whose function this is, readable wherever tags are not (see readFunctions).
+    TWELVE_APP: app,
+    TWELVE_STAGE: stage,
+    TWELVE_PROCESS: process.name,
+  };
+  for (const worker of new Set([...built.sends, ...(process.type === "worker" ? [process.name] : [])])) environment[queueBinding(worker)] = queueUrl(worker);
+  return {
+    kind: "function",
+    name,
+    role: input.arn.role(name),
+    runtime: "nodejs22.x",
+    handler: "index.handler",
+    architecture: formation.aws.architecture,
+    memory: process.memory,
+    timeout: process.timeout,
+    environment,
+    codeSha256: String(built.platform.codeSha256),
+    zipPath: `${input.buildDir}/${built.artifacts.zip?.path ?? `${process.name}/function.zip`}`,
+    reservedConcurrency: reservedConcurrency(process),
+    url: process.type === "web",
+    tags: input.tags(process.name),
+  };
+}
+
+function reservedConcurrency(process: Process): number | null {
+  if (process.type === "web") return process.concurrency;
+  if (process.type === "clock") return 1;
+  // A worker's cap is the mapping's MaximumConcurrency; reserving as much would also be
+  // right, but would take that much from the account's pool even when idle.
+  return null;
+}
+
+/**
+ * The names of the stage's functions: named `<app>-<stage>-*` and carrying its TWELVE_APP and
+ * TWELVE_STAGE variables (moto's tagging API misses simple-mode functions, so tags cannot tell).
+ */
+export async function functionNames(ctx: AwsContext): Promise<string[]> {
+  const { lambda, sdk } = ctx.clients;
+  const names: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new sdk.lambda.ListFunctionsCommand({ Marker: marker }));
+    for (const f of page.Functions ?? []) {
+      const env = f.Environment?.Variables ?? {};
+      if (f.FunctionName?.startsWith(ctx.prefix) && env.TWELVE_APP === ctx.app && env.TWELVE_STAGE === ctx.stage) names.push(f.FunctionName);
+    }
+    marker = page.NextMarker;
+  } while (marker);
+  return names;
+}
+
+export async function readFunctions(ctx: AwsContext, names: string[]): Promise<FunctionResource[]> {
+  const { lambda, sdk } = ctx.clients;
+  return Promise.all(
+    names.map(async (name): Promise<FunctionResource> => {
+      const [fn, url] = await Promise.all([lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })), hasPublicUrl(ctx, name)]);
+      const c = fn.Configuration ?? {};
+      return {
+        kind: "function",
+        name,
+        role: c.Role ?? "",
+        runtime: c.Runtime as "nodejs22.x",
+        handler: c.Handler as "index.handler",
+        architecture: (c.Architectures?.[0] ?? "x86_64") as "arm64" | "x86_64",
+        memory: c.MemorySize ?? 0,
+        timeout: c.Timeout ?? 0,
+        environment: c.Environment?.Variables ?? {},
+        codeSha256: c.CodeSha256 ?? "",
+        zipPath: "",
+        reservedConcurrency: fn.Concurrency?.ReservedConcurrentExecutions ?? null,
+        url,
+        tags: fn.Tags ?? {},
+      };
+    }),
+  );
+}
+
+/** A web function's Function URL, as deployed now. */
+export async function functionUrl(clients: AwsClients, name: string): Promise<string | undefined> {
+  const config = await clients.lambda.send(new clients.sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(() => undefined);
+  return config?.FunctionUrl;
+}
+
+/** A public URL is there only with its config and both permissions (a killed deploy may leave one). */
+async function hasPublicUrl(ctx: AwsContext, name: string): Promise<boolean> {
+  const { lambda, sdk } = ctx.clients;
+  const [config, sids] = await Promise.all([
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    permissionIds(ctx, name),
+  ]);
+  return config && URL_PERMISSIONS.every((sid) => sids.includes(sid));
+}
+
+async function permissionIds(ctx: AwsContext, name: string): Promise<string[]> {
+  const { lambda, sdk } = ctx.clients;
+  const policy = await lambda.send(new sdk.lambda.GetPolicyCommand({ FunctionName: name })).then((p) => p.Policy, notFound(undefined));
+  if (!policy) return [];
+  return ((JSON.parse(policy) as { Statement?: { Sid?: string }[] }).Statement ?? []).map((s) => s.Sid ?? "");
+}
+
+export async function applyFunction(ctx: AwsContext, change: Change<FunctionResource>): Promise<void> {
+  const { lambda, sdk } = ctx.clients;
+  const fn = change.resource;
+  if (change.action === "delete") {
+    await deleteUrl(ctx, fn.name);
+    await lambda.send(new sdk.lambda.DeleteFunctionCommand({ FunctionName: fn.name })).catch(gone());
+    return;
+  }
+  const configuration = {
+    FunctionName: fn.name,
+    Role: fn.role,
+    Runtime: fn.runtime,
+    Handler: fn.handler,
+    MemorySize: fn.memory,
+    Timeout: fn.timeout,
+    Environment: { Variables: fn.environment },
+  };
+  const fields = change.action === "update" ? new Set(change.fields.map((f) => f.field.split(".")[0])) : undefined;
+  if (!fields) {
+    const zip = fs.readFileSync(fn.zipPath);
+    // A role made a moment ago may not be assumable yet (IAM propagates in seconds).
+    await retrying(
+      () => lambda.send(new sdk.lambda.CreateFunctionCommand({ ...configuration, Code: { ZipFile: zip }, Architectures: [fn.architecture], Tags: fn.tags })),
+      (error) => (error as Error).name === "InvalidParameterValueException" && /cannot be assumed/.test((error as Error).message),
+    );
+    await waitUntilReady(ctx, fn.name);
+  } else {
+    // Lambda refuses a change while another is in progress: wait, and retry the conflict.
+    if (fields.has("code") || fields.has("architecture")) {
+      await retrying(() => lambda.send(new sdk.lambda.UpdateFunctionCodeCommand({ FunctionName: fn.name, ZipFile: fs.readFileSync(fn.zipPath), Architectures: [fn.architecture] })), isConflict);
+      await waitUntilReady(ctx, fn.name);
+    }
+    if (["role", "runtime", "handler", "memory", "timeout", "environment"].some((f) => fields.has(f))) {
+      await retrying(() => lambda.send(new sdk.lambda.UpdateFunctionConfigurationCommand(configuration)), isConflict);
+      await waitUntilReady(ctx, fn.name);
+    }
+    if (fields.has("tags")) await lambda.send(new sdk.lambda.TagResourceCommand({ Resource: await functionArn(ctx, fn.name), Tags: fn.tags }));
+  }
+  if (!fields ? fn.reservedConcurrency !== null : fields.has("reservedConcurrency")) {
+    if (fn.reservedConcurrency === null) await lambda.send(new sdk.lambda.DeleteFunctionConcurrencyCommand({ FunctionName: fn.name }));
+    else await lambda.send(new sdk.lambda.PutFunctionConcurrencyCommand({ FunctionName: fn.name, ReservedConcurrentExecutions: fn.reservedConcurrency }));
+  }
+  if (!fields ? fn.url : fields.has("url")) {
+    if (fn.url) await createUrl(ctx, fn.name);
+    else await deleteUrl(ctx, fn.name);
+  }
+}
+
+/** A public URL needs both permissions AWS now asks for: the URL's own and InvokeFunction via the URL. */
+async function createUrl(ctx: AwsContext, name: string): Promise<void> {
+  const { lambda, sdk } = ctx.clients;
+  // Only what is missing: an interrupted deploy may have made part of it.
+  const [config, sids] = await Promise.all([
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    permissionIds(ctx, name),
+  ]);
+  if (!config) await lambda.send(new sdk.lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE" })).catch(exists());
+  if (!sids.includes("twelve-url")) {
+    await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" })).catch(exists());
+  }
+  if (!sids.includes("twelve-url-invoke")) {
+    await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url-invoke", Action: "lambda:InvokeFunction", Principal: "*", InvokedViaFunctionUrl: true })).catch(exists());
+  }
+}
+
+async function deleteUrl(ctx: AwsContext, name: string): Promise<void> {
+  const { lambda, sdk } = ctx.clients;
+  await lambda.send(new sdk.lambda.DeleteFunctionUrlConfigCommand({ FunctionName: name })).catch(gone());
+  for (const sid of URL_PERMISSIONS) await lambda.send(new sdk.lambda.RemovePermissionCommand({ FunctionName: name, StatementId: sid })).catch(gone());
+}
+
+/** Lambda takes one change at a time: wait until the last one is done before the next. */
+async function waitUntilReady(ctx: AwsContext, name: string): Promise<void> {
+  const { lambda, sdk } = ctx.clients;
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const c = await lambda.send(new sdk.lambda.GetFunctionConfigurationCommand({ FunctionName: name }));
+    if (c.State === "Failed" || c.LastUpdateStatus === "Failed") throw new Error(`${name}: ${c.StateReason ?? c.LastUpdateStatusReason ?? "failed"}`);
+    if ((c.State ?? "Active") === "Active" && (c.LastUpdateStatus ?? "Successful") === "Successful") return;
+    await sleep(Math.min(250 * 2 ** attempt, 2000));
+  }
+  throw new Error(`${name} did not become ready in time`);
+}
+
+async function functionArn(ctx: AwsContext, name: string): Promise<string> {
+  const c = await ctx.clients.lambda.send(new ctx.clients.sdk.lambda.GetFunctionConfigurationCommand({ FunctionName: name }));
+  return c.FunctionArn ?? name;
+}
+
+const isConflict = (error: unknown) => (error as Error).name === "ResourceConflictException";

@@ -1,0 +1,131 @@
+import type { ManifestProcess } from "../../../src/build/manifest.ts";
+import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
+import { deadLetterQueueName } from "../../../src/formation/names.ts";
+import type { ClockProcess } from "../../../src/formation/types.ts";
+import { exists, gone, notFound, tagList, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+import { schedulerRoleName } from "./role.ts";
+
+/** The app's stage's EventBridge Scheduler group, `<app>-<stage>`: it holds the clocks' schedules. */
+export interface ScheduleGroupResource {
+  kind: "schedule-group";
+  name: string;
+  tags: Tags;
+}
+
+/** A clock's schedule: its cron(...) in its time zone, invoking its function. */
+export interface ScheduleResource {
+  kind: "schedule";
+  name: string;
+  group: string;
+  expression: string;
+  timezone: string;
+  function: string;
+  role: string;
+  deadLetterQueue: string;
+  retryAttempts: number;
+  input: string;
+}
+
+export const scheduleGroupRules = fieldRules<ScheduleGroupResource>({ maps: ["tags"] });
+export const scheduleRules = fieldRules<ScheduleResource>({});
+
+export const scheduleGroupName = (app: string, stage: string) => `${app}-${stage}`;
+/** The Scheduler's retries of a failed clock run before the dead-letter queue. */
+const CLOCK_RETRIES = 2;
+
+export function scheduleGroup(input: DesiredInput): ScheduleGroupResource {
+  return { kind: "schedule-group", name: scheduleGroupName(input.app, input.stage), tags: input.tags() };
+}
+
+export function clockSchedule(input: DesiredInput, process: ClockProcess, built: ManifestProcess): ScheduleResource {
+  const name = input.name(process.name);
+  return {
+    kind: "schedule",
+    name,
+    group: scheduleGroupName(input.app, input.stage),
+    expression: String(built.platform.scheduleExpression),
+    timezone: process.timezone,
+    function: input.arn.fn(name),
+    role: input.arn.role(schedulerRoleName(name)),
+    deadLetterQueue: input.arn.queue(deadLetterQueueName(input.app, input.stage, process.name)),
+    retryAttempts: CLOCK_RETRIES,
+    input: JSON.stringify({ twelve: "scheduled", scheduledTime: "<aws.scheduler.scheduled-time>" }),
+  };
+}
+
+/** The stage's schedule group, when it is tagged as the app's, and the schedules in it. */
+export async function readSchedules(ctx: AwsContext): Promise<(ScheduleGroupResource | ScheduleResource)[]> {
+  const { scheduler, sdk } = ctx.clients;
+  const group = scheduleGroupName(ctx.app, ctx.stage);
+  const found = await scheduler.send(new sdk.scheduler.GetScheduleGroupCommand({ Name: group })).catch(notFound(undefined));
+  if (!found?.Arn) return [];
+  const tagList = await scheduler.send(new sdk.scheduler.ListTagsForResourceCommand({ ResourceArn: found.Arn }));
+  const tags = Object.fromEntries((tagList.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  if (!ctx.ours(tags)) return [];
+
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await scheduler.send(new sdk.scheduler.ListSchedulesCommand({ GroupName: group, NextToken: token }));
+    names.push(...(page.Schedules ?? []).map((s) => s.Name ?? ""));
+    token = page.NextToken;
+  } while (token);
+  const schedules = await Promise.all(
+    names.map(async (name): Promise<ScheduleResource> => {
+      const s = await scheduler.send(new sdk.scheduler.GetScheduleCommand({ Name: name, GroupName: group }));
+      return {
+        kind: "schedule",
+        name,
+        group,
+        expression: s.ScheduleExpression ?? "",
+        timezone: s.ScheduleExpressionTimezone ?? "UTC",
+        function: s.Target?.Arn ?? "",
+        role: s.Target?.RoleArn ?? "",
+        deadLetterQueue: s.Target?.DeadLetterConfig?.Arn ?? "",
+        retryAttempts: s.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185,
+        input: s.Target?.Input ?? "",
+      };
+    }),
+  );
+  return [{ kind: "schedule-group", name: group, tags }, ...schedules];
+}
+
+export async function applyScheduleGroup(ctx: AwsContext, change: Change<ScheduleGroupResource>): Promise<void> {
+  const { scheduler, sdk } = ctx.clients;
+  const group = change.resource;
+  if (change.action === "delete") await scheduler.send(new sdk.scheduler.DeleteScheduleGroupCommand({ Name: group.name })).catch(gone());
+  else if (change.action === "create") await scheduler.send(new sdk.scheduler.CreateScheduleGroupCommand({ Name: group.name, Tags: tagList(group.tags) })).catch(exists());
+  else await scheduler.send(new sdk.scheduler.TagResourceCommand({ ResourceArn: await groupArn(ctx, group.name), Tags: tagList(group.tags) }));
+}
+
+async function groupArn(ctx: AwsContext, name: string): Promise<string> {
+  const found = await ctx.clients.scheduler.send(new ctx.clients.sdk.scheduler.GetScheduleGroupCommand({ Name: name }));
+  return found.Arn ?? name;
+}
+
+export async function applySchedule(ctx: AwsContext, change: Change<ScheduleResource>): Promise<void> {
+  const { scheduler, sdk } = ctx.clients;
+  const schedule = change.resource;
+  if (change.action === "delete") {
+    await scheduler.send(new sdk.scheduler.DeleteScheduleCommand({ Name: schedule.name, GroupName: schedule.group })).catch(gone());
+    return;
+  }
+  // UpdateSchedule replaces every field (left-out ones become defaults), so both send all of them.
+  const input = {
+    Name: schedule.name,
+    GroupName: schedule.group,
+    ScheduleExpression: schedule.expression,
+    ScheduleExpressionTimezone: schedule.timezone,
+    FlexibleTimeWindow: { Mode: "OFF" as const },
+    State: "ENABLED" as const,
+    Target: {
+      Arn: schedule.function,
+      RoleArn: schedule.role,
+      Input: schedule.input,
+      RetryPolicy: { MaximumRetryAttempts: schedule.retryAttempts, MaximumEventAgeInSeconds: 3600 },
+      DeadLetterConfig: { Arn: schedule.deadLetterQueue },
+    },
+  };
+  if (change.action === "create") await scheduler.send(new sdk.scheduler.CreateScheduleCommand(input));
+  else await scheduler.send(new sdk.scheduler.UpdateScheduleCommand(input));
+}

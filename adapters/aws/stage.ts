@@ -1,0 +1,99 @@
+import type { CapChange, ConnectOptions, DeployedStage, ProcessStatus } from "../../src/adapter.ts";
+import { failure } from "../../src/errors.ts";
+import { resourceName } from "../../src/formation/names.ts";
+import type { Formation } from "../../src/formation/types.ts";
+import { accountOf, awsClients, deployRegion } from "./client.ts";
+import { awsDeployment } from "./deploy.ts";
+import { cloudWatchLogs } from "./logs.ts";
+import { readDeployed } from "./resources.ts";
+import { functionUrl } from "./resources/function.ts";
+
+/** One app's stage on AWS: the region and account of the credentials in use, checked first. */
+export async function awsStage(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage> {
+  const region = deployRegion(formation.aws.region, options.env);
+  const clients = await awsClients(region, options.env);
+  const account = await accountOf(clients);
+  const { lambda, sqs, sdk } = clients;
+  const functionName = (process: string) => resourceName(formation.app, stage, process);
+  const notDeployed = (process: string) => failure(`${process} is not deployed to stage ${stage}`, "Run twelve deploy first.");
+
+  return {
+    where: `AWS ${region} (account ${account})`,
+    place: { region, account },
+    deployment: (build, secrets) => awsDeployment(formation, stage, build, secrets, { clients, account, region }),
+
+    async ps() {
+      const deployed = await readDeployed(clients, formation.app, stage);
+      const processes = await Promise.all(
+        formation.processes.map(async (process): Promise<ProcessStatus> => {
+          const name = functionName(process.name);
+          const [config, url] = await Promise.all([
+            lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })).catch(() => undefined),
+            process.type === "web" ? functionUrl(clients, name) : undefined,
+          ]);
+          const mapping = deployed.find((r) => r.kind === "mapping" && r.name === name);
+          const queue = deployed.find((r) => r.kind === "queue" && r.name === name);
+          return {
+            process: process.name,
+            type: process.type,
+            resource: name,
+            deployed: config !== undefined,
+            cap: process.type === "worker" ? (mapping?.kind === "mapping" ? mapping.maximumConcurrency : null) : config?.Concurrency?.ReservedConcurrentExecutions ?? null,
+            state: config?.Configuration?.State ?? "not deployed",
+            lastChange: config?.Configuration?.LastModified ?? null,
+            url: url ?? null,
+            queueDepth: process.type === "worker" && queue?.kind === "queue" ? queue.messages ?? null : null,
+          };
+        }),
+      );
+      return { processes, notes: [] };
+    },
+
+    /** Web: reserved concurrency; worker: the event source mapping's MaximumConcurrency. */
+    async scale(requests, report) {
+      const changed: CapChange[] = [];
+      for (const { process, cap } of requests) {
+        const name = functionName(process.name);
+        let change: CapChange;
+        if (process.type === "web") {
+          const fn = await lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })).catch(() => undefined);
+          if (!fn) throw notDeployed(process.name);
+          await lambda.send(new sdk.lambda.PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: cap }));
+          change = { process: process.name, from: fn.Concurrency?.ReservedConcurrentExecutions ?? null, to: cap };
+        } else {
+          const [mapping] = (await lambda.send(new sdk.lambda.ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? [];
+          if (!mapping?.UUID) throw notDeployed(process.name);
+          await lambda.send(new sdk.lambda.UpdateEventSourceMappingCommand({ UUID: mapping.UUID, ScalingConfig: { MaximumConcurrency: cap } }));
+          change = { process: process.name, from: mapping.ScalingConfig?.MaximumConcurrency ?? null, to: cap };
+        }
+        changed.push(change);
+        report(change);
+      }
+      return changed;
+    },
+
+    logs: (processes, options, output) => cloudWatchLogs(clients, processes.map((process) => ({ process, name: functionName(process) })), options, output),
+
+    /** A worker: one message to its queue, as send() writes it; a clock: its function, invoked now. */
+    async run(process, body) {
+      const name = functionName(process.name);
+      if (process.type === "worker") {
+        const queue = await sqs.send(new sdk.sqs.GetQueueUrlCommand({ QueueName: name })).catch(() => undefined);
+        if (!queue?.QueueUrl) throw notDeployed(process.name);
+        const sent = await sqs.send(new sdk.sqs.SendMessageCommand({
+          QueueUrl: queue.QueueUrl,
+          MessageBody: JSON.stringify(body),
+          MessageAttributes: { "twelve-content-type": { DataType: "String", StringValue: "application/json" } },
+        }));
+        return { sent: process.name, id: sent.MessageId ?? null, detail: `id ${sent.MessageId}` };
+      }
+      const result = await lambda
+        .send(new sdk.lambda.InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify({ twelve: "scheduled" })) }))
+        .catch((error: Error) => {
+          throw failure(`could not invoke ${name}: ${error.message}`, error.name === "ResourceNotFoundException" ? "Run twelve deploy first." : undefined);
+        });
+      if (result.FunctionError) throw failure(`${process.name} failed: ${new TextDecoder().decode(result.Payload)}`);
+      return { fired: process.name };
+    },
+  };
+}

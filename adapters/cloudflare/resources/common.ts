@@ -1,0 +1,53 @@
+import type { CloudflareApi } from "../client.ts";
+
+// What every kind of Cloudflare resource shares: the API's views of scripts and queues, the
+// tags twelve keeps on a script, and the context of a deploy's changes.
+
+export const CODE_TAG = "twelve-hash:";
+export const SECRETS_TAG = "twelve-secrets:";
+export const appTag = (app: string) => `twelve-app:${app}`;
+export const stageTag = (stage: string) => `twelve-stage:${stage}`;
+export const processTag = (process: string) => `twelve-process:${process}`;
+
+/** A Worker script as the scripts list shows it. */
+export interface ScriptView {
+  id: string;
+  tags?: string[];
+  modified_on?: string;
+}
+
+export interface QueueView {
+  queue_id: string;
+  queue_name: string;
+  created_on?: string;
+  consumers?: ConsumerView[];
+  producers?: { type?: string; script?: string }[];
+}
+
+export interface ConsumerView {
+  consumer_id: string;
+  type?: string;
+  script_name?: string;
+  script?: string;
+  dead_letter_queue?: string;
+  settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null };
+}
+
+/** One deploy's changes to an app's stage on Cloudflare. */
+export interface CloudflareContext {
+  api: CloudflareApi;
+  app: string;
+  stage: string;
+  /** Secrets' values by name, from the deploying environment. */
+  secrets: Record<string, string>;
+  /** The environment wrangler runs in: the deploying one, with the token and account set. */
+  wranglerEnv: NodeJS.ProcessEnv;
+  /** wrangler's own output, line by line (shown with --verbose). */
+  debug(line: string): void;
+  /** Queue ids by name: read before the deploy, and those of queues it creates. */
+  queueIds: Record<string, string>;
+  /** The Workers this deploy uploaded (wrangler sets their consumers with them). */
+  uploaded: Set<string>;
+  /** Worker consumers' ids by queue name, as they are now (read once, after the uploads). */
+  consumerIds(): Promise<Record<string, string>>;
+}

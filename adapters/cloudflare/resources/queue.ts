@@ -1,0 +1,98 @@
+import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
+import { deadLetterQueueName, queueName } from "../../../src/formation/names.ts";
+import type { Formation } from "../../../src/formation/types.ts";
+import type { CloudflareApi } from "../client.ts";
+import { appTag, stageTag, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
+import { consumerScript } from "./consumer.ts";
+
+/** A Cloudflare Queue: a worker's, or its dead-letter queue. Queues carry no tags. */
+export interface QueueResource {
+  kind: "queue";
+  name: string;
+  /** Read back: the id the API needs. */
+  id?: string;
+  /** Read back for a queue that would go: messages waiting (null: unknown). */
+  backlog?: number | null;
+}
+
+export const queueRules = fieldRules<QueueResource>({ ignore: ["id", "backlog"] });
+
+export const isDeadLetterQueue = (queue: QueueResource) => queue.name.endsWith("-dlq");
+
+/** The queue that holds a stage's deploy lock: a double hyphen no process name can make. */
+export const lockQueueName = (app: string, stage: string) => `${app}-${stage}--lock`;
+
+export function desiredQueues(formation: Formation, stage: string): QueueResource[] {
+  return formation.processes.flatMap((p): QueueResource[] =>
+    p.type === "worker" ? [{ kind: "queue", name: queueName(formation.app, stage, p.name) }, { kind: "queue", name: deadLetterQueueName(formation.app, stage, p.name) }] : [],
+  );
+}
+
+/**
+ * The stage's queues: named `<app>-<stage>-*` (not the lock), and used by no Worker of someone
+ * else. Queues have no tags, so one named like ours belongs to another app (whose name starts
+ * with "<app>-<stage>-") when a Worker that is not ours consumes or produces to it.
+ */
+export function ownQueues(queues: QueueView[], scripts: ScriptView[], app: string, stage: string): QueueView[] {
+  const prefix = `${app}-${stage}-`;
+  const tagsOf = new Map(scripts.map((s) => [s.id, s.tags ?? []]));
+  const foreign = (script: string) => {
+    const tags = tagsOf.get(script);
+    if (!script.startsWith(prefix)) return true;
+    return tags !== undefined && tags.some((t) => t.startsWith("twelve-app:")) && !(tags.includes(appTag(app)) && tags.includes(stageTag(stage)));
+  };
+  const users = (q: QueueView) => [...(q.consumers ?? []).map(consumerScript), ...(q.producers ?? []).map((p) => p.script ?? "")].filter(Boolean);
+  return queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lockQueueName(app, stage) && !users(q).some(foreign));
+}
+
+/**
+ * Messages waiting in a queue, from the queue's metrics (best effort on Cloudflare's side);
+ * null when they cannot be read.
+ */
+export async function queueBacklog(api: CloudflareApi, queueId: string): Promise<number | null> {
+  const metrics = await api.get<{ backlog_count?: number }>(`/queues/${queueId}/metrics`).catch(() => undefined);
+  return typeof metrics?.backlog_count === "number" ? metrics.backlog_count : null;
+}
+
+export async function listQueues(api: CloudflareApi): Promise<QueueView[]> {
+  const all: QueueView[] = [];
+  for (let page = 1; ; page++) {
+    const batch = await api.get<QueueView[]>(`/queues?page=${page}&per_page=100`);
+    all.push(...batch);
+    if (batch.length < 100) return all;
+  }
+}
+
+/** The queue of that name, if the account has one. */
+export async function findQueue(api: CloudflareApi, name: string): Promise<QueueView | undefined> {
+  return (await listQueues(api)).find((q) => q.queue_name === name);
+}
+
+export async function applyQueue(ctx: CloudflareContext, change: Change<QueueResource>): Promise<void> {
+  const { api } = ctx;
+  const name = change.resource.name;
+  if (change.action === "delete") {
+    const id = change.resource.id ?? ctx.queueIds[name];
+    if (id) await ignoreNotFound(api.send("DELETE", `/queues/${id}`));
+    return;
+  }
+  // A queue has no settings of its own to update: only its existence is planned.
+  try {
+    ctx.queueIds[name] = (await api.send<{ queue_id: string }>("POST", "/queues", { queue_name: name })).queue_id;
+  } catch (error) {
+    // Created meanwhile (another deploy, or this one cut short): what we wanted exists.
+    if ((error as { status?: number }).status !== 409) throw error;
+    const found = await findQueue(api, name);
+    if (!found) throw error;
+    ctx.queueIds[name] = found.queue_id;
+  }
+}
+
+/** Deleting what is already gone is done. */
+export async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+  }
+}

@@ -1,0 +1,106 @@
+import type { CapChange, ConnectOptions, DeployedStage, ProcessStatus } from "../../src/adapter.ts";
+import { nextRun } from "../../src/dev/clock.ts";
+import { failure, usageError } from "../../src/errors.ts";
+import { parseCrontab } from "../../src/formation/crontab.ts";
+import { queueName, resourceName } from "../../src/formation/names.ts";
+import type { Formation } from "../../src/formation/types.ts";
+import { cloudflareApi } from "./client.ts";
+import { cloudflareDeployment, wranglerEnv } from "./deploy.ts";
+import { tailLogs } from "./logs.ts";
+import { readDeployed } from "./resources.ts";
+import { consumerScript } from "./resources/consumer.ts";
+import { findQueue, listQueues, queueBacklog } from "./resources/queue.ts";
+import { accountSubdomain, workersDevUrl } from "./resources/worker.ts";
+
+/** One app's stage on Cloudflare: the token and account come from the environment, checked first. */
+export async function cloudflareStage(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage> {
+  const api = cloudflareApi(options.env, formation.cloudflare.accountId);
+  const workerName = (process: string) => resourceName(formation.app, stage, process);
+  const notDeployed = (process: string) => failure(`${process} is not deployed to stage ${stage}`, "Run twelve deploy first.");
+
+  return {
+    where: `Cloudflare (account ${api.accountId})`,
+    place: { account: api.accountId },
+    deployment: (build, secrets) => cloudflareDeployment(formation, stage, build, secrets, { api, env: options.env, debug: options.debug }),
+
+    /** Workers, their consumers' caps, workers.dev URLs and queue backlogs, read in parallel. */
+    async ps() {
+      const names = formation.processes.map((p) => workerName(p.name));
+      const [deployed, subdomain] = await Promise.all([readDeployed(api, formation.app, stage, names), accountSubdomain(api)]);
+      const processes = await Promise.all(
+        formation.processes.map(async (process): Promise<ProcessStatus> => {
+          const name = workerName(process.name);
+          const queue = queueName(formation.app, stage, process.name);
+          const worker = deployed.resources.find((r) => r.kind === "worker" && r.name === name);
+          const consumer = deployed.resources.find((r) => r.kind === "consumer" && r.name === queue);
+          const queueId = deployed.queueIds[queue];
+          return {
+            process: process.name,
+            type: process.type,
+            resource: name,
+            deployed: worker !== undefined,
+            cap: consumer?.kind === "consumer" ? consumer.maxConcurrency : null,
+            state: worker ? "deployed" : "not deployed",
+            lastChange: worker?.kind === "worker" ? worker.modifiedOn || null : null,
+            url: worker?.kind === "worker" && worker.workersDev && subdomain ? workersDevUrl(name, subdomain) : null,
+            queueDepth: process.type === "worker" && queueId ? await queueBacklog(api, queueId) : null,
+          };
+        }),
+      );
+      const notes = formation.processes.some((p) => p.type === "web") ? ["Cloudflare has no cap on a web Worker's concurrent requests: CAP shows none"] : [];
+      return { processes, notes };
+    },
+
+    /** A worker's queue consumer gets the new max_concurrency, its other settings as they are. */
+    async scale(requests, report) {
+      const queues = await listQueues(api);
+      const changed: CapChange[] = [];
+      for (const { process, cap } of requests) {
+        const queue = queues.find((q) => q.queue_name === queueName(formation.app, stage, process.name));
+        const consumer = queue?.consumers?.find((c) => consumerScript(c) === workerName(process.name));
+        if (!queue || !consumer) throw notDeployed(process.name);
+        await api.send("PUT", `/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`, {
+          type: "worker",
+          script_name: workerName(process.name),
+          dead_letter_queue: consumer.dead_letter_queue ?? "",
+          settings: { ...consumer.settings, max_concurrency: cap },
+        });
+        const change = { process: process.name, from: consumer.settings?.max_concurrency ?? null, to: cap };
+        changed.push(change);
+        report(change);
+      }
+      return changed;
+    },
+
+    /** Live only: one `wrangler tail` per process. Cloudflare's tail has no history to read. */
+    logs(processes, logOptions, output) {
+      if (!logOptions.follow) {
+        throw usageError(
+          "on Cloudflare, logs are live only: wrangler tail streams them as they happen, with no history to read",
+          "Run twelve logs --follow (Ctrl-C stops it). Past logs are in the dashboard's Workers Logs (observability is on for every Worker twelve deploys).",
+        );
+      }
+      if (logOptions.sinceMinutes !== undefined) throw usageError("--since: Cloudflare's live tail has no history to start from", "Drop --since; twelve logs --follow shows what happens from now on.");
+      return tailLogs(processes.map((process) => ({ process, worker: workerName(process) })), wranglerEnv(options.env, api), output);
+    },
+
+    /**
+     * A worker: one message through the Queues API. A Cron Trigger cannot be fired from outside:
+     * Cloudflare has no API for it, so twelve says so and when the clock runs next.
+     */
+    async run(process, body) {
+      if (process.type === "clock") {
+        const next = nextRun(parseCrontab(process.schedule), process.timezone, Date.now());
+        throw usageError(
+          `"${process.name}" is a clock: Cloudflare has no API to fire a deployed Worker's Cron Trigger`,
+          `It runs next at ${next ? new Date(next).toISOString() : "(no time found)"} (${process.schedule}, ${process.timezone}). To run it now, run it locally: twelve dev --target cloudflare, then twelve run ${process.name}.`,
+        );
+      }
+      const queue = await findQueue(api, queueName(formation.app, stage, process.name));
+      if (!queue) throw notDeployed(process.name);
+      // content_type json: the consumer gets the parsed body, as from send().
+      await api.send("POST", `/queues/${queue.queue_id}/messages`, { body, content_type: "json" });
+      return { sent: process.name, id: null, detail: `queue ${queue.queue_name}` };
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { DevProcess } from "../adapter.ts";
+import type { ManifestProcess } from "../build/manifest.ts";
+import type { Process } from "../formation/types.ts";
+import { systemClock, type Clock } from "./time.ts";
+
+/**
+ * Thrown to whoever waits for a slot's process that will never come up: the slot was stopped
+ * (twelve dev stops, the process left the formation) or replaced by a reload. A waiter that
+ * wants the process anyway asks the slot that replaced it.
+ */
+export class SlotGone extends Error {
+  override readonly name = "SlotGone";
+}
+
+/** What a slot runs: the process, as configured and as built, and its environment. */
+export interface SlotSpec {
+  process: Process;
+  built: ManifestProcess;
+  variables: Record<string, string>;
+  port: number | undefined;
+}
+
+export interface SlotEvents {
+  ready(slot: ProcessSlot): void;
+  /** The process ended by itself, or did not start; it starts again after `delayMs`. */
+  crash(slot: ProcessSlot, reason: string, delayMs: number): void;
+}
+
+/** A process that ran this long before it crashed starts over at the shortest delay. */
+const HEALTHY_MS = 30_000;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 10_000;
+
+/**
+ * One process of the formation under twelve dev, with an explicit lifecycle:
+ *
+ *   starting ──▶ up ──(ends by itself)──▶ crashed ──(backoff)──▶ starting ...
+ *   any state ──stop()──▶ stopped (for good: a reload makes a new slot)
+ *
+ * `whenUp()` resolves with the running process, waiting through starts and restarts, and
+ * rejects with SlotGone once the slot is stopped: a promise that waits for a state can also
+ * say "never", so a stopped or replaced process cannot deadlock what waited for it.
+ */
+export class ProcessSlot {
+  readonly spec: SlotSpec;
+  state: "starting" | "up" | "crashed" | "stopped" = "starting";
+  current: DevProcess | undefined;
+  restarts = 0;
+  readonly #launch: (spec: SlotSpec) => Promise<DevProcess>;
+  readonly #events: SlotEvents;
+  readonly #clock: Clock;
+  #startedAt = 0;
+  #restartTimer: unknown;
+  #waiters: { resolve(p: DevProcess): void; reject(error: Error): void }[] = [];
+
+  constructor(spec: SlotSpec, launch: (spec: SlotSpec) => Promise<DevProcess>, events: SlotEvents, clock: Clock = systemClock) {
+    this.spec = spec;
+    this.#launch = launch;
+    this.#events = events;
+    this.#clock = clock;
+  }
+
+  get stopped(): boolean {
+    return this.state === "stopped";
+  }
+
+  get name(): string {
+    return this.spec.process.name;
+  }
+
+  whenUp(): Promise<DevProcess> {
+    if (this.state === "up" && this.current) return Promise.resolve(this.current);
+    if (this.state === "stopped") return Promise.reject(new SlotGone(`${this.name} was stopped`));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** Starts the process (again); a failure to start counts as a crash. */
+  async start(): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "starting";
+    this.#startedAt = this.#clock.now();
+    let instance: DevProcess;
+    try {
+      instance = await this.#launch(this.spec);
+    } catch (error) {
+      return this.#crashed(`failed to start: ${(error as Error).message}`);
+    }
+    // Stopped while it started: it never counts as up.
+    if (this.stopped) return void (await instance.stop());
+    this.current = instance;
+    this.state = "up";
+    for (const waiter of this.#waiters.splice(0)) waiter.resolve(instance);
+    this.#events.ready(this);
+    void instance.ended.then((reason) => {
+      if (this.current === instance) this.#crashed(reason);
+    });
+  }
+
+  #crashed(reason: string): void {
+    if (this.state === "stopped") return;
+    this.current = undefined;
+    this.state = "crashed";
+    // A process that ran a while starts over at a short delay; one that keeps dying backs off.
+    if (this.#clock.now() - this.#startedAt > HEALTHY_MS) this.restarts = 0;
+    const delay = Math.min(FIRST_DELAY_MS * 2 ** this.restarts, MAX_DELAY_MS);
+    this.restarts++;
+    this.#events.crash(this, reason, delay);
+    this.#restartTimer = this.#clock.setTimeout(() => void this.start(), delay);
+  }
+
+  /** Stops for good: waiters are told SlotGone, a restart due is cancelled, the process stops. */
+  async stop(why: "stopped" | "replaced" = "stopped"): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "stopped";
+    this.#clock.clearTimeout(this.#restartTimer);
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new SlotGone(`${this.name} was ${why}`));
+    const instance = this.current;
+    this.current = undefined;
+    await instance?.stop();
+  }
+}
