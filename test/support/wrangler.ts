@@ -25,6 +25,6 @@ export function runWrangler(args: string[], env: NodeJS.ProcessEnv = {}, options
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-wrangler-"));
   return runProcess(process.execPath, [path.join(REPO, "node_modules", "wrangler", "bin", "wrangler.js"), ...args], {
     ...options,
-    env: { PATH: process.env.PATH, TMPDIR: home, NO_COLOR: "1", ...offlineWranglerEnv(home), ...env },
+    env: { PATH: process.env.PATH, TMPDIR: home, NO_COLOR: "1", NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, ...offlineWranglerEnv(home), ...env },
   }).finally(() => fs.rmSync(home, { recursive: true, force: true }));
 }
