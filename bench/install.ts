@@ -152,7 +152,8 @@ async function sharesByDependency(dir: string, sizes: Map<string, number>): Prom
   for (const [name, node] of Object.entries(tree.dependencies ?? {})) {
     if (name === "twelve") {
       add("twelve itself", node.path === undefined ? {} : { path: node.path });
-      for (const [dep, child] of Object.entries(node.dependencies ?? {})) add(`twelve's ${dep}`, child);
+      // Its peers (the platforms' packages) are the app's own dependencies: counted there.
+      for (const [dep, child] of Object.entries(node.dependencies ?? {})) if (!(dep in (tree.dependencies ?? {}))) add(`twelve's ${dep}`, child);
     } else if (AWS.includes(name)) add("the AWS SDK clients (6)", node);
     else if (CLOUDFLARE.includes(name)) add("wrangler and miniflare", node);
     else add(name, node);
