@@ -12,8 +12,27 @@ export interface CloudflareApi {
   token: string;
   calls: { reads: number; writes: number };
   get<T>(path: string): Promise<T>;
+  /** Every item of a list, page after page, as its `result_info` says (a list without one is one page). */
+  getAll<T>(path: string): Promise<T[]>;
   send<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T>;
 }
+
+/**
+ * Cloudflare's envelope. `result_info` pages a list (page, per_page, count, total_count,
+ * total_pages), or carries a `cursor` to the next page on the endpoints that page by cursor
+ * (developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/#pagination).
+ */
+interface Envelope<T> {
+  success?: boolean;
+  result?: T;
+  errors?: { code: number; message: string }[];
+  result_info?: { page?: number; per_page?: number; count?: number; total_count?: number; total_pages?: number; cursor?: string };
+}
+
+/** What twelve asks for a page; the API may answer with fewer, and result_info says so. */
+const PER_PAGE = 100;
+/** A guard against an API that keeps answering "more". */
+const MAX_PAGES = 1000;
 
 export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | undefined): CloudflareApi {
   const token = env.CLOUDFLARE_API_TOKEN;
@@ -25,6 +44,10 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
 
   /** A busy or failing API (429, 5xx) is asked again, twice, after a short wait. */
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await requestEnvelope<T>(method, path, body)).result as T;
+  }
+
+  async function requestEnvelope<T>(method: string, path: string, body?: unknown): Promise<Envelope<T>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await once<T>(method, path, body);
@@ -36,7 +59,7 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
     }
   }
 
-  async function once<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function once<T>(method: string, path: string, body?: unknown): Promise<Envelope<T>> {
     if (method === "GET") calls.reads++;
     else calls.writes++;
     const url = `${baseUrl}/accounts/${accountId}${path}`;
@@ -50,13 +73,33 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
     } catch (error) {
       throw failure(`could not reach Cloudflare's API at ${baseUrl}: ${(error as Error).message}`, "Check the network, or CLOUDFLARE_API_BASE_URL.", error);
     }
-    const envelope = (await response.json().catch(() => ({}))) as { success?: boolean; result?: T; errors?: { code: number; message: string }[] };
+    const envelope = (await response.json().catch(() => ({}))) as Envelope<T>;
     if (!response.ok || envelope.success === false) {
       const errors = (envelope.errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || `HTTP ${response.status}`;
       const hint = response.status === 401 || response.status === 403 ? "Check CLOUDFLARE_API_TOKEN and its permissions." : "Fix the cause and run the command again.";
       throw Object.assign(failure(`Cloudflare API ${method} ${path} failed: ${errors}`, hint), { status: response.status, codes: (envelope.errors ?? []).map((e) => e.code) });
     }
-    return envelope.result as T;
+    return envelope;
+  }
+
+  async function getAll<T>(path: string): Promise<T[]> {
+    const all: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const at = cursor ? `cursor=${encodeURIComponent(cursor)}` : `page=${page}`;
+      const { result, result_info: info } = await requestEnvelope<T[]>("GET", `${path}${path.includes("?") ? "&" : "?"}${at}&per_page=${PER_PAGE}`);
+      const items = result ?? [];
+      all.push(...items);
+      if (!info || items.length === 0) return all;
+      if (info.cursor) {
+        cursor = info.cursor;
+        continue;
+      }
+      const perPage = info.per_page ?? items.length;
+      const pages = info.total_pages ?? (info.total_count !== undefined && perPage ? Math.ceil(info.total_count / perPage) : undefined);
+      if (pages === undefined || page >= pages) return all;
+    }
+    throw failure(`Cloudflare API GET ${path} did not end after ${MAX_PAGES} pages`, "Run the command again; if it persists, report it.");
   }
 
   return {
@@ -65,6 +108,7 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
     token,
     calls,
     get: (path) => request("GET", path),
+    getAll,
     send: (method, path, body) => request(method, path, body),
   };
 }

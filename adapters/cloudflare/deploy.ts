@@ -25,7 +25,7 @@ export async function cloudflareDeployment(
   options: { api: CloudflareApi; env: NodeJS.ProcessEnv; debug(line: string): void },
 ): Promise<Deployment & { desired: CloudflareResource[]; deployed(): DeployedState }> {
   const { api } = options;
-  const desired = desiredResources(formation, build.manifest, build.outDir, { stage, secrets, digestKey: api.token });
+  const desired = desiredResources(formation, build.manifest, build.outDir, { stage, secrets, account: api.accountId });
   const wanted = desired.filter((r) => r.kind === "worker").map((r) => r.name);
   const read = async (): Promise<DeployedState> => {
     const state = await readDeployed(api, formation.app, stage, wanted);

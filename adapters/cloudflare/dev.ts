@@ -4,6 +4,7 @@ import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../../src/adapter.ts";
 import type { HostCall, HostSpec } from "./dev/host.ts";
+import { MANUAL_RUN_CRON } from "./runtime/clock.ts";
 
 const HOST = ownModule("adapters/cloudflare/dev/host");
 
@@ -50,9 +51,8 @@ async function startWorker(input: DevStartInput): Promise<DevProcess> {
   }
   if (proc.type === "clock") {
     devProcess.fire = async (scheduledTime: number) => {
-      // twelve dev's clock already keeps the schedule's time zone, so this names the schedule
-      // itself, which the Worker's UTC gate lets through.
-      const result = (await call({ op: "scheduled", cron: proc.schedule, scheduledTime })) as { outcome: string };
+      // twelve dev's clock already keeps the schedule's time zone: the Worker's gate lets this through.
+      const result = (await call({ op: "scheduled", cron: MANUAL_RUN_CRON, scheduledTime })) as { outcome: string };
       if (result.outcome !== "ok") throw new Error(`scheduled() ended with outcome "${result.outcome}"`);
     };
   }

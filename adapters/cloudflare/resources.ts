@@ -23,14 +23,14 @@ export interface CloudflareTarget {
   stage: string;
   /** Secrets' values, read from the deploying environment. */
   secrets: Record<string, string>;
-  /** The key of the secrets' digest (the API token). */
-  digestKey: string;
+  /** The account: it salts the secrets' digest (with the app and stage). */
+  account: string;
 }
 
 /** What the formation asks for: pure but for reading the built wrangler.json files. */
 export function desiredResources(formation: Formation, manifest: Manifest, buildDir: string, target: CloudflareTarget): CloudflareResource[] {
   const secretNames = [...formation.secrets].sort();
-  const secrets = secretsDigest(target.secrets, target.digestKey);
+  const secrets = secretsDigest(target.secrets, `${target.account}:${formation.app}:${target.stage}`);
   const resources: CloudflareResource[] = desiredQueues(formation, target.stage);
   for (const built of manifest.processes) {
     const configPath = path.join(buildDir, built.artifacts.wrangler?.path ?? `${built.name}/wrangler.json`);
@@ -96,7 +96,7 @@ export async function consumerIds(api: CloudflareApi): Promise<Record<string, st
   const ids: Record<string, string> = {};
   for (const q of await listQueues(api)) {
     const c = workerConsumer(q);
-    if (c) ids[q.queue_name] = c.consumer_id;
+    if (c?.consumer_id) ids[q.queue_name] = c.consumer_id;
   }
   return ids;
 }

@@ -8,7 +8,8 @@ import { cloudflareApi } from "./client.ts";
 import { cloudflareDeployment, wranglerEnv } from "./deploy.ts";
 import { tailLogs } from "./logs.ts";
 import { readDeployed } from "./resources.ts";
-import { consumerScript } from "./resources/consumer.ts";
+import type { Body, MessagePushParams } from "./api-types.ts";
+import { consumerScript, workerConsumer, type ConsumerBody } from "./resources/consumer.ts";
 import { findQueue, listQueues, queueBacklog } from "./resources/queue.ts";
 import { accountSubdomain, workersDevUrl } from "./resources/worker.ts";
 
@@ -57,14 +58,16 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
       const changed: CapChange[] = [];
       for (const { process, cap } of requests) {
         const queue = queues.find((q) => q.queue_name === queueName(formation.app, stage, process.name));
-        const consumer = queue?.consumers?.find((c) => consumerScript(c) === workerName(process.name));
+        const consumer = queue && workerConsumer(queue);
+        if (consumer && consumerScript(consumer) !== workerName(process.name)) throw notDeployed(process.name);
         if (!queue || !consumer) throw notDeployed(process.name);
-        await api.send("PUT", `/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`, {
+        const body: ConsumerBody = {
           type: "worker",
           script_name: workerName(process.name),
           dead_letter_queue: consumer.dead_letter_queue ?? "",
           settings: { ...consumer.settings, max_concurrency: cap },
-        });
+        };
+        await api.send("PUT", `/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`, body);
         const change = { process: process.name, from: consumer.settings?.max_concurrency ?? null, to: cap };
         changed.push(change);
         report(change);
@@ -99,7 +102,8 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
       const queue = await findQueue(api, queueName(formation.app, stage, process.name));
       if (!queue) throw notDeployed(process.name);
       // content_type json: the consumer gets the parsed body, as from send().
-      await api.send("POST", `/queues/${queue.queue_id}/messages`, { body, content_type: "json" });
+      const message: Body<MessagePushParams.MqQueueMessageJson> = { body, content_type: "json" };
+      await api.send("POST", `/queues/${queue.queue_id}/messages`, message);
       return { sent: process.name, id: null, detail: `queue ${queue.queue_name}` };
     },
   };

@@ -55,7 +55,7 @@ export interface ClockModule<E = Env> {
 }
 
 export interface SendOptions {
-  /** Seconds before the message may be delivered (AWS: 0..900, Cloudflare: 0..43200). */
+  /** Seconds before the message may be delivered (AWS: 0..900, Cloudflare: 0..86400). */
   delaySeconds?: number;
 }
 

@@ -13,6 +13,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Duplex } from "node:stream";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ConsumerView, QueueView, ScriptView } from "../../adapters/cloudflare/api-types.ts";
 
 export interface ApiCall {
   method: string;
@@ -226,11 +227,24 @@ const consumerLimits = {
   max_retries: [0, 100],
   max_wait_time_ms: [0, 60_000],
   max_concurrency: [1, 250],
-  retry_delay: [0, 43_200],
+  // "delaySeconds (when sending or retrying): 24 hours" (developers.cloudflare.com/queues/platform/limits/).
+  retry_delay: [0, 86_400],
   visibility_timeout_ms: [0, 43_200_000],
 } as const;
 
-export async function startCloudflareApi(options: { accountId?: string; subdomain?: string | null } = {}): Promise<CloudflareApi> {
+export interface StandInOptions {
+  accountId?: string;
+  subdomain?: string | null;
+  /** The most queues one page of GET /queues holds, whatever per_page asks (the API may page smaller). */
+  queuePageSize?: number;
+  /**
+   * How a queue whose name is taken is refused. No public source confirms Cloudflare's status and
+   * code for it: 409 is what clients check (alchemy); the error-code form (400, code) is tried too.
+   */
+  duplicateQueue?: { status: number; error: ApiError };
+}
+
+export async function startCloudflareApi(options: StandInOptions = {}): Promise<CloudflareApi> {
   const accountId = options.accountId ?? hex(16);
   const state: CloudflareApiState = {
     accountId,
@@ -405,7 +419,7 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     return d;
   };
 
-  const scriptSummary = (s: ScriptRecord): Record<string, unknown> => ({
+  const scriptSummary = (s: ScriptRecord): ScriptView => ({
     id: s.name,
     tag: s.tag,
     tags: s.tags,
@@ -421,9 +435,9 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     has_modules: true,
     has_assets: false,
     logpush: s.logpush ?? false,
-    observability: s.observability,
-    tail_consumers: s.tailConsumers ?? null,
-    placement: {},
+    // As wrangler sent them (its shapes are the schema's).
+    observability: s.observability as ScriptView["observability"],
+    tail_consumers: (s.tailConsumers ?? null) as ScriptView["tail_consumers"],
   });
 
   const versionView = (s: ScriptRecord, v: VersionRecord): Record<string, unknown> => ({
@@ -473,14 +487,25 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
 
   // ---- queues ----------------------------------------------------------------------------
 
-  const queueView = (q: QueueRecord): Record<string, unknown> => {
+  const queueView = (q: QueueRecord): QueueView => {
     const producers = producersOf(q.queue_name);
     const consumers = q.consumers.map(consumerView);
-    return { ...q, producers, producers_total_count: producers.length, consumers, consumers_total_count: consumers.length };
+    const { messages: _messages, ...listed } = q;
+    return { ...listed, producers, producers_total_count: producers.length, consumers, consumers_total_count: consumers.length };
   };
-  const consumerView = (c: QueueConsumerRecord): Record<string, unknown> => {
+  /**
+   * A consumer in the schema's shape, plus two fields Cloudflare's schema does not list and no
+   * public source confirms: `script` (wrangler 4.164 shows it in `queues consumer worker list`,
+   * falling back to `service`) and `queue_id`. twelve reads neither.
+   */
+  const consumerView = (c: QueueConsumerRecord): ConsumerView & { script?: string; queue_id?: string } => {
     const queue = queueByName(c.queue_name);
-    return { ...c, ...(c.script_name !== undefined ? { script: c.script_name } : {}), queue_id: queue?.queue_id };
+    // A cap set to null (the platform's maximum) reads back as no cap: the schema's response has no null.
+    const { max_concurrency, ...settings } = c.settings;
+    const extra = { ...(c.script_name !== undefined ? { script: c.script_name } : {}), ...(queue ? { queue_id: queue.queue_id } : {}) };
+    const common = { consumer_id: c.consumer_id, queue_name: c.queue_name, dead_letter_queue: c.dead_letter_queue, created_on: c.created_on };
+    if (c.type === "http_pull") return { ...common, type: "http_pull", settings, ...extra };
+    return { ...common, type: "worker", script_name: c.script_name ?? "", settings: { ...settings, ...(max_concurrency === null || max_concurrency === undefined ? {} : { max_concurrency }) }, ...extra };
   };
   const queue = (id: string): QueueRecord => {
     const q = state.queues.get(id);
@@ -762,7 +787,7 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     const names = query.getAll("name");
     const list = [...state.queues.values()].filter((q) => names.length === 0 || names.includes(q.queue_name));
     const page = Math.max(1, Number(query.get("page") ?? 1));
-    const perPage = Math.max(1, Number(query.get("per_page") ?? 100));
+    const perPage = Math.max(1, Math.min(Number(query.get("per_page") ?? 100), options.queuePageSize ?? Infinity));
     const slice = list.slice((page - 1) * perPage, page * perPage);
     return ok(slice.map(queueView), { result_info: { page, per_page: perPage, count: slice.length, total_count: list.length, total_pages: Math.max(1, Math.ceil(list.length / perPage)) } });
   });
@@ -770,7 +795,10 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     const body = json();
     const name = body.queue_name;
     if (typeof name !== "string" || !/^[a-zA-Z0-9_-]{1,63}$/.test(name)) throw new HttpError(400, { code: 11003, message: "workers.api.error.invalid_queue_name" });
-    if (queueByName(name)) throw new HttpError(409, { ...ERR.queueExists, message: `${ERR.queueExists.message}: a queue named "${name}" already exists` });
+    if (queueByName(name)) {
+      if (options.duplicateQueue) throw new HttpError(options.duplicateQueue.status, options.duplicateQueue.error);
+      throw new HttpError(409, { ...ERR.queueExists, message: `${ERR.queueExists.message}: a queue named "${name}" already exists` });
+    }
     const q: QueueRecord = { queue_id: hex(16), queue_name: name, created_on: now(), modified_on: now(), settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600, ...checkQueueSettings(body.settings) }, consumers: [], messages: [] };
     state.queues.set(q.queue_id, q);
     return ok(queueView(q));
@@ -803,7 +831,8 @@ export async function startCloudflareApi(options: { accountId?: string; subdomai
     if (!["json", "text", "bytes", "v8"].includes(String(contentType))) throw new HttpError(400, { code: 11006, message: `workers.api.error.invalid_content_type: ${String(contentType)}` });
     if (!("body" in body)) throw new HttpError(400, { code: 11007, message: "workers.api.error.message_body_required" });
     const delay = body.delay_seconds ?? 0;
-    if (typeof delay !== "number" || delay < 0 || delay > 43_200) throw new HttpError(400, { code: ERR.validation, message: "delay_seconds must be from 0 to 43200" });
+    // "delaySeconds (when sending or retrying): 24 hours" (developers.cloudflare.com/queues/platform/limits/).
+    if (typeof delay !== "number" || delay < 0 || delay > 86_400) throw new HttpError(400, { code: ERR.validation, message: "delay_seconds must be from 0 to 86400" });
     q.messages.push({ id: hex(16), body: body.body, content_type: String(contentType), delay_seconds: delay, sent_on: now() });
     return ok(null);
   });

@@ -9,29 +9,7 @@ export const appTag = (app: string) => `twelve-app:${app}`;
 export const stageTag = (stage: string) => `twelve-stage:${stage}`;
 export const processTag = (process: string) => `twelve-process:${process}`;
 
-/** A Worker script as the scripts list shows it. */
-export interface ScriptView {
-  id: string;
-  tags?: string[];
-  modified_on?: string;
-}
-
-export interface QueueView {
-  queue_id: string;
-  queue_name: string;
-  created_on?: string;
-  consumers?: ConsumerView[];
-  producers?: { type?: string; script?: string }[];
-}
-
-export interface ConsumerView {
-  consumer_id: string;
-  type?: string;
-  script_name?: string;
-  script?: string;
-  dead_letter_queue?: string;
-  settings?: { batch_size?: number; max_retries?: number; max_concurrency?: number | null };
-}
+export type { ConsumerView, QueueView, ScriptView } from "../api-types.ts";
 
 /** One deploy's changes to an app's stage on Cloudflare. */
 export interface CloudflareContext {

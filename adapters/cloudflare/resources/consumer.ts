@@ -1,7 +1,11 @@
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { ignoreNotFound } from "./queue.ts";
+import type { Body, ConsumerUpdateParams } from "../api-types.ts";
 import type { CloudflareContext, ConsumerView, QueueView } from "./common.ts";
+
+/** A consumer's settings as a PUT or POST carries them. */
+export type ConsumerBody = Body<ConsumerUpdateParams.MqWorkerConsumerRequest> & { script_name: string };
 
 /** A queue's Worker consumer: its cap, batch size, retries and dead-letter queue. */
 export interface ConsumerResource {
@@ -34,7 +38,7 @@ export function desiredConsumers(config: WranglerConfig): ConsumerResource[] {
 export function readConsumers(queues: QueueView[]): ConsumerResource[] {
   return queues.flatMap((q): ConsumerResource[] => {
     const c = workerConsumer(q);
-    if (!c) return [];
+    if (!c || !q.queue_name) return [];
     return [{
       kind: "consumer",
       name: q.queue_name,
@@ -47,23 +51,25 @@ export function readConsumers(queues: QueueView[]): ConsumerResource[] {
   });
 }
 
+type WorkerConsumerView = Extract<ConsumerView, { type?: "worker" }>;
+
 /** A queue's Worker consumer: a queue has at most one (an HTTP pull consumer may sit beside it). */
-export function workerConsumer(queue: QueueView): ConsumerView | undefined {
-  return (queue.consumers ?? []).find((c) => (c.type ?? "worker") === "worker");
+export function workerConsumer(queue: QueueView): WorkerConsumerView | undefined {
+  return (queue.consumers ?? []).find((c): c is WorkerConsumerView => (c.type ?? "worker") === "worker");
 }
 
-/** The script a consumer runs: the API has named it both `script_name` and `script`. */
+/** The script a consumer runs; an HTTP pull consumer runs none. */
 export function consumerScript(consumer: ConsumerView): string {
-  return consumer.script_name ?? consumer.script ?? "";
+  return "script_name" in consumer ? (consumer.script_name ?? "") : "";
 }
 
 /** The body of a consumer's PUT or POST: every setting, the cap among them. */
-export function consumerBody(consumer: ConsumerResource) {
+export function consumerBody(consumer: ConsumerResource): ConsumerBody {
   return {
     type: "worker",
     script_name: consumer.script,
     dead_letter_queue: consumer.deadLetterQueue ?? "",
-    settings: { batch_size: consumer.batchSize, max_retries: consumer.maxRetries, max_concurrency: consumer.maxConcurrency },
+    settings: { batch_size: consumer.batchSize, max_retries: consumer.maxRetries, ...(consumer.maxConcurrency === null ? {} : { max_concurrency: consumer.maxConcurrency }) },
   };
 }
 

@@ -1,8 +1,13 @@
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import { deadLetterQueueName, queueName } from "../../../src/formation/names.ts";
 import type { Formation } from "../../../src/formation/types.ts";
+import type { Body, QueueCreateParams, QueueMetricsView } from "../api-types.ts";
+import { failure } from "../../../src/errors.ts";
 import type { CloudflareApi } from "../client.ts";
 import { appTag, stageTag, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
+
+/** A queue as listed, with the id and name the schema leaves optional and twelve needs. */
+export type NamedQueue = QueueView & { queue_id: string; queue_name: string };
 import { consumerScript } from "./consumer.ts";
 
 /** A Cloudflare Queue: a worker's, or its dead-letter queue. Queues carry no tags. */
@@ -33,15 +38,15 @@ export function desiredQueues(formation: Formation, stage: string): QueueResourc
  * else. Queues have no tags, so one named like ours belongs to another app (whose name starts
  * with "<app>-<stage>-") when a Worker that is not ours consumes or produces to it.
  */
-export function ownQueues(queues: QueueView[], scripts: ScriptView[], app: string, stage: string): QueueView[] {
+export function ownQueues(queues: NamedQueue[], scripts: ScriptView[], app: string, stage: string): NamedQueue[] {
   const prefix = `${app}-${stage}-`;
-  const tagsOf = new Map(scripts.map((s) => [s.id, s.tags ?? []]));
+  const tagsOf = new Map(scripts.map((s) => [s.id ?? "", s.tags ?? []]));
   const foreign = (script: string) => {
     const tags = tagsOf.get(script);
     if (!script.startsWith(prefix)) return true;
     return tags !== undefined && tags.some((t) => t.startsWith("twelve-app:")) && !(tags.includes(appTag(app)) && tags.includes(stageTag(stage)));
   };
-  const users = (q: QueueView) => [...(q.consumers ?? []).map(consumerScript), ...(q.producers ?? []).map((p) => p.script ?? "")].filter(Boolean);
+  const users = (q: QueueView) => [...(q.consumers ?? []).map(consumerScript), ...(q.producers ?? []).map((p) => ("script" in p ? (p.script ?? "") : ""))].filter(Boolean);
   return queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lockQueueName(app, stage) && !users(q).some(foreign));
 }
 
@@ -50,21 +55,17 @@ export function ownQueues(queues: QueueView[], scripts: ScriptView[], app: strin
  * null when they cannot be read.
  */
 export async function queueBacklog(api: CloudflareApi, queueId: string): Promise<number | null> {
-  const metrics = await api.get<{ backlog_count?: number }>(`/queues/${queueId}/metrics`).catch(() => undefined);
+  const metrics = await api.get<QueueMetricsView>(`/queues/${queueId}/metrics`).catch(() => undefined);
   return typeof metrics?.backlog_count === "number" ? metrics.backlog_count : null;
 }
 
-export async function listQueues(api: CloudflareApi): Promise<QueueView[]> {
-  const all: QueueView[] = [];
-  for (let page = 1; ; page++) {
-    const batch = await api.get<QueueView[]>(`/queues?page=${page}&per_page=100`);
-    all.push(...batch);
-    if (batch.length < 100) return all;
-  }
+/** Every queue of the account, however the API pages them. */
+export async function listQueues(api: CloudflareApi): Promise<NamedQueue[]> {
+  return (await api.getAll<QueueView>("/queues")).filter((q): q is NamedQueue => Boolean(q.queue_id && q.queue_name));
 }
 
 /** The queue of that name, if the account has one. */
-export async function findQueue(api: CloudflareApi, name: string): Promise<QueueView | undefined> {
+export async function findQueue(api: CloudflareApi, name: string): Promise<NamedQueue | undefined> {
   return (await listQueues(api)).find((q) => q.queue_name === name);
 }
 
@@ -77,14 +78,24 @@ export async function applyQueue(ctx: CloudflareContext, change: Change<QueueRes
     return;
   }
   // A queue has no settings of its own to update: only its existence is planned.
+  ctx.queueIds[name] = (await createQueue(api, name)).id;
+}
+
+/**
+ * Creates a queue; `existed` when the name was taken. Which status and code Cloudflare answers
+ * for a taken name is not documented, so a refused create reads the queues back to decide:
+ * the queue is there (made meanwhile by another deploy, or by this one cut short), or the
+ * error was about something else.
+ */
+export async function createQueue(api: CloudflareApi, name: string): Promise<{ id: string; existed: boolean; createdOn?: string }> {
   try {
-    ctx.queueIds[name] = (await api.send<{ queue_id: string }>("POST", "/queues", { queue_name: name })).queue_id;
+    const created = await api.send<QueueView>("POST", "/queues", { queue_name: name } satisfies Body<QueueCreateParams>);
+    if (!created.queue_id) throw failure(`Cloudflare created the queue ${name} but gave no queue_id`, "Run the command again.");
+    return { id: created.queue_id, existed: false };
   } catch (error) {
-    // Created meanwhile (another deploy, or this one cut short): what we wanted exists.
-    if ((error as { status?: number }).status !== 409) throw error;
-    const found = await findQueue(api, name);
+    const found = await findQueue(api, name).catch(() => undefined);
     if (!found) throw error;
-    ctx.queueIds[name] = found.queue_id;
+    return { id: found.queue_id, existed: true, ...(found.created_on ? { createdOn: found.created_on } : {}) };
   }
 }
 

@@ -1,6 +1,7 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, scryptSync } from "node:crypto";
 import type { Manifest } from "../../../src/build/manifest.ts";
 import { canonical, fieldRules, type Change } from "../../../src/deploy/plan.ts";
+import type { AccountSubdomainView, Body, ScheduleUpdateParams, SchedulesView, ScriptSubdomainView, SecretUpdateParams, SecretView, SettingEditParams, SubdomainCreateParams } from "../api-types.ts";
 import type { CloudflareApi } from "../client.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { wranglerDeploy, wranglerError } from "../wrangler-cli.ts";
@@ -72,11 +73,19 @@ function codeHash(manifest: Manifest, processName: string, config: WranglerConfi
   return hash.digest("hex").slice(0, 32);
 }
 
-/** The key of the secrets' digest is the API token: only someone holding it can test a guess against the tag. */
-export function secretsDigest(values: Record<string, string>, key: string): string {
-  const hmac = createHmac("sha256", key);
-  for (const name of Object.keys(values).sort()) hmac.update(`${name}=${values[name]}\n`);
-  return hmac.digest("hex").slice(0, 32);
+/**
+ * What the `twelve-secrets` tag holds: a digest of the secrets' values that every deployer of
+ * the stage computes alike (a laptop and CI with tokens of their own converge), and that does
+ * not give the values away to someone who can read the tag. Nothing but the values is shared
+ * by every deployer, so they are the key; scrypt (memory-hard, salted with the account, app
+ * and stage) makes testing guesses against the tag slow. Secrets are meant to be long random
+ * strings; for a short one, the README says what this trades.
+ */
+export function secretsDigest(values: Record<string, string>, salt: string): string {
+  const names = Object.keys(values).sort();
+  if (!names.length) return "none";
+  const text = names.map((name) => `${name}=${values[name]}\n`).join("");
+  return scryptSync(text, `twelve-secrets:${salt}`, 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex");
 }
 
 /**
@@ -84,23 +93,26 @@ export function secretsDigest(values: Record<string, string>, key: string): stri
  * name the formation wants but without twelve's tags (a deploy cut between upload and tagging)
  * reads as deployed with unknown code, so the next deploy uploads and tags it.
  */
-export function ownScripts(scripts: ScriptView[], app: string, stage: string, wanted: string[]): ScriptView[] {
+export function ownScripts(scripts: ScriptView[], app: string, stage: string, wanted: string[]): NamedScript[] {
   const prefix = `${app}-${stage}-`;
-  return scripts.filter((s) => {
+  return scripts.filter((s): s is NamedScript => {
     const tags = s.tags ?? [];
-    if (!s.id.startsWith(prefix)) return false;
+    if (!s.id?.startsWith(prefix)) return false;
     if (tags.includes(appTag(app)) && tags.includes(stageTag(stage))) return true;
     return wanted.includes(s.id) && !tags.some((t) => t.startsWith("twelve-app:"));
   });
 }
 
-export async function readWorkers(api: CloudflareApi, scripts: ScriptView[], prefix: string): Promise<WorkerResource[]> {
+/** A script as listed, with the name the schema leaves optional and twelve needs. */
+type NamedScript = ScriptView & { id: string };
+
+export async function readWorkers(api: CloudflareApi, scripts: NamedScript[], prefix: string): Promise<WorkerResource[]> {
   return Promise.all(
     scripts.map(async (s): Promise<WorkerResource> => {
       const [schedules, subdomain, secrets] = await Promise.all([
-        api.get<{ schedules: { cron: string }[] }>(`/workers/scripts/${s.id}/schedules`),
-        api.get<{ enabled: boolean }>(`/workers/scripts/${s.id}/subdomain`),
-        api.get<{ name: string }[]>(`/workers/scripts/${s.id}/secrets`),
+        api.get<SchedulesView>(`/workers/scripts/${s.id}/schedules`),
+        api.get<ScriptSubdomainView>(`/workers/scripts/${s.id}/subdomain`),
+        api.get<SecretView[]>(`/workers/scripts/${s.id}/secrets`),
       ]);
       const tag = (start: string) => (s.tags ?? []).find((t) => t.startsWith(start))?.slice(start.length) ?? null;
       return {
@@ -152,11 +164,11 @@ async function upload(ctx: CloudflareContext, worker: WorkerResource, current: W
 async function updateSettings(ctx: CloudflareContext, worker: WorkerResource, fields: Set<string>): Promise<void> {
   const { api } = ctx;
   const path = `/workers/scripts/${worker.name}`;
-  if (fields.has("crons")) await api.send("PUT", `${path}/schedules`, worker.crons.map((cron) => ({ cron })));
-  if (fields.has("workersDev")) await api.send("POST", `${path}/subdomain`, { enabled: worker.workersDev, previews_enabled: false });
+  if (fields.has("crons")) await api.send("PUT", `${path}/schedules`, worker.crons.map((cron): ScheduleUpdateParams.Body => ({ cron })));
+  if (fields.has("workersDev")) await api.send("POST", `${path}/subdomain`, { enabled: worker.workersDev, previews_enabled: false } satisfies Body<SubdomainCreateParams>);
   if (fields.has("secrets") || fields.has("secretNames")) {
-    const present = (await api.get<{ name: string }[]>(`${path}/secrets`)).map((s) => s.name);
-    for (const name of worker.secretNames) await api.send("PUT", `${path}/secrets`, { name, text: ctx.secrets[name], type: "secret_text" });
+    const present = (await api.get<SecretView[]>(`${path}/secrets`)).map((s) => s.name);
+    for (const name of worker.secretNames) await api.send("PUT", `${path}/secrets`, { name, text: ctx.secrets[name] ?? "", type: "secret_text" } satisfies Body<SecretUpdateParams.WorkersBindingKindSecretText>);
     for (const name of present) if (!worker.secretNames.includes(name)) await ignoreNotFound(api.send("DELETE", `${path}/secrets/${name}`));
   }
 }
@@ -164,7 +176,7 @@ async function updateSettings(ctx: CloudflareContext, worker: WorkerResource, fi
 /** twelve's tags, beside any the user set on the script: what the next plan compares. */
 async function writeTags(ctx: CloudflareContext, worker: WorkerResource, current: WorkerResource | undefined): Promise<void> {
   const others = (current?.tags ?? []).filter((t) => !t.startsWith("twelve-"));
-  await ctx.api.send("PATCH", `/workers/scripts/${worker.name}/script-settings`, { tags: [...others, ...workerTags(ctx.app, ctx.stage, worker)] });
+  await ctx.api.send("PATCH", `/workers/scripts/${worker.name}/script-settings`, { tags: [...others, ...workerTags(ctx.app, ctx.stage, worker)] } satisfies Body<SettingEditParams>);
 }
 
 export function workersDevUrl(worker: string, subdomain: string): string {
@@ -173,5 +185,5 @@ export function workersDevUrl(worker: string, subdomain: string): string {
 
 /** The account's workers.dev subdomain, if it has one (or it cannot be read). */
 export async function accountSubdomain(api: CloudflareApi): Promise<string | undefined> {
-  return (await api.get<{ subdomain: string }>("/workers/subdomain").catch(() => undefined))?.subdomain;
+  return (await api.get<AccountSubdomainView>("/workers/subdomain").catch(() => undefined))?.subdomain;
 }

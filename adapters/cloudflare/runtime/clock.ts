@@ -5,6 +5,14 @@ import { shouldRun } from "./clock-gate.ts";
 import { installQueueTransport } from "./send.ts";
 
 /**
+ * The cron a run fired by twelve dev names (its own clock, or `twelve run`): twelve dev already
+ * keeps the schedule's time zone, so such a run is not gated again. Cloudflare never fires a
+ * cron of this text; a run it fires is always gated, even when its UTC cron reads like the
+ * schedule (`0 * * * *` in Europe/Berlin is deployed as `0 * * * *` UTC).
+ */
+export const MANUAL_RUN_CRON = "twelve:run";
+
+/**
  * A clock on Workers. Cron Triggers are UTC-only, so a clock in another time zone is deployed
  * with UTC crons that cover every instant its local schedule can fall on (see ../schedule.ts),
  * and this wrapper runs the process only when the local time matches.
@@ -22,9 +30,8 @@ export function scheduledWorker(mod: unknown, meta: ProcessMeta) {
     async scheduled(event: ScheduledController, env: Record<string, unknown>, ctx: unknown) {
       bind(env);
       // Cloudflare fires the UTC crons of ../schedule.ts, a superset of the schedule (even in UTC:
-      // its cron dialect differs), so those runs pass the gate. A run that names the process's
-      // own crontab line (`twelve run`) is run as asked.
-      if (event.cron !== schedule && !shouldRun(tab, timeZone, event.scheduledTime)) return;
+      // its cron dialect differs), so its runs pass the gate; twelve dev's runs are run as asked.
+      if (event.cron !== MANUAL_RUN_CRON && !shouldRun(tab, timeZone, event.scheduledTime)) return;
       // The process sees its own crontab line, not the UTC translation.
       const controller: ScheduledController = {
         cron: schedule,

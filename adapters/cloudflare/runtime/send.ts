@@ -1,6 +1,7 @@
 import { queueBinding } from "../../../src/formation/names.ts";
 import { installTransport } from "../../../src/runtime/send.ts";
 import type { ProcessMeta } from "../../../src/runtime/types.ts";
+import { MAX_DELAY_SECONDS, MAX_MESSAGE_BYTES } from "../limits.ts";
 
 interface QueueProducer {
   send(body: unknown, options?: { delaySeconds?: number; contentType?: string }): Promise<void>;
@@ -12,8 +13,6 @@ interface QueueProducer {
  */
 export const DEV_BROKER_BINDING = "TWELVE_DEV_BROKER";
 
-/** Cloudflare Queues take messages up to 128 KB. */
-const MAX_BODY_BYTES = 128 * 1000;
 
 /**
  * send() through the queue producer bindings of the Worker's env. Bindings are the same for
@@ -23,14 +22,14 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
   let current: Record<string, unknown> = {};
   installTransport({
     workers: meta.workers,
-    maxDelaySeconds: 43200,
+    maxDelaySeconds: MAX_DELAY_SECONDS,
     async send(worker, body, options) {
       const binding = queueBinding(worker);
       const producer = current[binding] as QueueProducer | undefined;
       const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
       const text = JSON.stringify(body);
-      if (text.length > MAX_BODY_BYTES / 4 && new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
-        throw new Error(`send("${worker}"): the body is over ${MAX_BODY_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
+      if (text.length > MAX_MESSAGE_BYTES / 4 && new TextEncoder().encode(text).byteLength > MAX_MESSAGE_BYTES) {
+        throw new Error(`send("${worker}"): the body is over ${MAX_MESSAGE_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
       }
       if (devBroker) {
         const response = await devBroker.fetch("http://twelve-dev/send", { method: "POST", body: JSON.stringify({ worker, body, delaySeconds: options.delaySeconds }) });
