@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runProcess } from "../test/support/process.ts";
-import { registryEnv, startRegistry, type LocalRegistry } from "../test/support/registry.ts";
+import { packCheckout, registryEnv, startRegistry, type LocalRegistry } from "../test/support/registry.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string; peerDependencies: Record<string, string> };
@@ -34,9 +34,7 @@ export async function benchInstall(options: { runs: number }): Promise<void> {
   let registry: LocalRegistry | undefined;
   try {
     console.log("packing twelve (prepack: tsc into dist/)...");
-    const packed = await runProcess("npm", ["pack", "--pack-destination", scratch, "--json"], { cwd: REPO, env: process.env });
-    if (packed.code !== 0) throw new Error(`npm pack failed:\n${packed.stderr}`);
-    const tarball = path.join(scratch, (JSON.parse(packed.stdout) as { filename: string }[])[0]?.filename ?? "");
+    const tarball = await packCheckout(scratch);
     registry = await startRegistry([tarball]);
     console.log(`local registry ${registry.url}; ${runs} fresh installs per app, each with an empty npm cache\n`);
 

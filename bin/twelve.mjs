@@ -4,15 +4,17 @@
 // stripping. On a Node too old for twelve it re-runs itself with a Node 22 from node_modules/.bin
 // (the `node` package), or says what to install. Only this file calls process.exit.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import module from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const checkout = existsSync(path.join(root, "src", "cli", "main.ts"));
-// wrangler and miniflare need 22.12; a checkout's TypeScript runs unflagged from 22.18.
-const needed = checkout ? [22, 18] : [22, 12];
+// What package.json's engines say (wrangler and miniflare need 22.12); a checkout's TypeScript
+// runs unflagged from 22.18.
+const engines = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).engines.node;
+const needed = checkout ? [22, 18] : /(\d+)\.(\d+)/.exec(engines).slice(1, 3).map(Number);
 // A new app can be made on any Node: init also gives it Node 22 when this one is older.
 const anyNode = !checkout && ["init", "help", "--help", "-h", "--version", "-v", undefined].includes(process.argv[2]);
 

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { usageError } from "./errors.ts";
-import { TWELVE_ROOT } from "./build/twelve-paths.ts";
+import { TWELVE_MANIFEST } from "./build/version.ts";
 
 /**
  * Packages only one platform needs (the AWS SDK clients; wrangler and miniflare) are optional
@@ -40,8 +40,7 @@ function resolvePackage(name: string): string | undefined {
 
 /** The version range twelve asks for, from its own package.json. */
 export function peerRange(name: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(TWELVE_ROOT, "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
-  return manifest.peerDependencies?.[name] ?? "latest";
+  return TWELVE_MANIFEST.peerDependencies?.[name] ?? "latest";
 }
 
 function list(names: string[]): string {

@@ -59,8 +59,7 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
       for (const { process, cap } of requests) {
         const queue = queues.find((q) => q.queue_name === queueName(formation.app, stage, process.name));
         const consumer = queue && workerConsumer(queue);
-        if (consumer && consumerScript(consumer) !== workerName(process.name)) throw notDeployed(process.name);
-        if (!queue || !consumer) throw notDeployed(process.name);
+        if (!queue || !consumer || consumerScript(consumer) !== workerName(process.name)) throw notDeployed(process.name);
         const body: ConsumerBody = {
           type: "worker",
           script_name: workerName(process.name),

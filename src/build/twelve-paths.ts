@@ -13,6 +13,9 @@ const HERE = fileURLToPath(import.meta.url);
 /** ".ts" in a checkout, ".js" in the installed package. */
 export const CODE_EXTENSION = path.extname(HERE);
 
+/** Whether this is a checkout of twelve running its source (not an installed package). */
+export const FROM_SOURCE = CODE_EXTENSION === ".ts";
+
 /** The folder holding the running src/ and adapters/: the checkout, or the package's dist/. */
 export const CODE_ROOT = path.resolve(path.dirname(HERE), "..", "..");
 

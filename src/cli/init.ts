@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
-import { TWELVE_ROOT } from "../build/twelve-paths.ts";
-import { TWELVE_VERSION } from "../build/version.ts";
+import { FROM_SOURCE, TWELVE_ROOT } from "../build/twelve-paths.ts";
+import { TWELVE_MANIFEST, TWELVE_VERSION } from "../build/version.ts";
 import { peerRange } from "../peers.ts";
 import { usageError } from "../errors.ts";
 import { APP_PATTERN } from "../formation/names.ts";
@@ -16,8 +16,8 @@ export const WORKFLOWS = path.join(TWELVE_ROOT, "templates", "workflows");
 const WORKFLOW_PATH = ".github/workflows/twelve.yml";
 /** npm drops .gitignore from published packages, so the template keeps it without the dot. */
 const RENAMES: Record<string, string> = { gitignore: ".gitignore" };
-/** The Node twelve needs; a machine with an older one gets it as the app's `node` package. */
-const NODE_NEEDED = [22, 12] as const;
+/** The Node twelve needs (package.json's engines, ">=22.12.0"); a machine with an older one gets it as the app's `node` package. */
+const NODE_NEEDED = (/(\d+)\.(\d+)/.exec(TWELVE_MANIFEST.engines.node) ?? []).slice(1, 3).map(Number);
 
 export const init: Command = {
   async run(args, { adapters }) {
@@ -67,7 +67,7 @@ export function appNameFrom(name: string): string {
  * resolves on any machine; a checkout of twelve links itself, for trying a change out.
  */
 function twelveDependency(): string {
-  return fs.existsSync(path.join(TWELVE_ROOT, "src", "cli", "main.ts")) ? `file:${TWELVE_ROOT}` : `^${TWELVE_VERSION}`;
+  return FROM_SOURCE ? `file:${TWELVE_ROOT}` : `^${TWELVE_VERSION}`;
 }
 
 /**
@@ -80,7 +80,8 @@ function addDevDependencies(file: string, packages: readonly string[]): boolean 
   const dev: Record<string, string> = { ...manifest.devDependencies };
   for (const name of packages) dev[name] = peerRange(name);
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-  const oldNode = major < NODE_NEEDED[0] || (major === NODE_NEEDED[0] && minor < NODE_NEEDED[1]);
+  const [neededMajor = 0, neededMinor = 0] = NODE_NEEDED;
+  const oldNode = major < neededMajor || (major === neededMajor && minor < neededMinor);
   if (oldNode) dev.node = `^${NODE_NEEDED.join(".")}.0`;
   manifest.devDependencies = Object.fromEntries(Object.entries(dev).sort(([a], [b]) => a.localeCompare(b)));
   fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);

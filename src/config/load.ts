@@ -59,7 +59,7 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
       metafile: true,
       outfile: path.join(root, ".twelve", "config.mjs"),
       logLevel: "silent",
-      define: IMPORT_META_DEFINES,
+      define: IMPORT_META,
       plugins: [twelveModules(), ownImportMeta()],
     });
   } catch (error) {
@@ -92,7 +92,6 @@ const IMPORT_META = {
   "import.meta.dirname": "__twelve_import_meta_dirname",
   "import.meta.filename": "__twelve_import_meta_filename",
 };
-const IMPORT_META_DEFINES: Record<string, string> = IMPORT_META;
 
 function ownImportMeta(): esbuild.Plugin {
   const LOADERS: Record<string, esbuild.Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };

@@ -125,21 +125,30 @@ export async function startDev(options: DevOptions) {
     }
   }
 
-  /** Hands a batch to the worker's process now; one replaced by a reload hands it to its successor. */
-  const deliver = async (worker: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
+  /**
+   * Uses a process's slot; when a reload replaces the slot while `use` waits on it (SlotGone),
+   * uses the one that replaced it, which is in place before the old one stops.
+   */
+  async function withCurrentSlot<T>(name: string, use: (slot: ProcessSlot) => Promise<T>): Promise<T> {
     for (;;) {
-      const slot = slots.get(worker);
-      if (!slot) throw new Error(`no worker ${worker}`);
+      const slot = slots.get(name);
+      if (!slot) throw new Error(`no process ${name}`);
       try {
-        const instance = await slot.whenUp();
-        if (!instance.deliver) throw new Error(`${worker} takes no batches`);
-        return await instance.deliver(queueName(formation.app, STAGE, worker), batch);
+        return await use(slot);
       } catch (error) {
-        if (error instanceof SlotGone && slots.get(worker) !== slot && slots.has(worker)) continue;
+        if (error instanceof SlotGone && slots.get(name) !== slot && slots.has(name)) continue;
         throw error;
       }
     }
-  };
+  }
+
+  /** Hands a batch to the worker's process as it is now. */
+  const deliver = (worker: string, batch: BrokerMessage[]): Promise<Outcome[]> =>
+    withCurrentSlot(worker, async (slot) => {
+      const instance = await slot.whenUp();
+      if (!instance.deliver) throw new Error(`${worker} takes no batches`);
+      return instance.deliver(queueName(formation.app, STAGE, worker), batch);
+    });
 
   function queueSpecs(): QueueSpec[] {
     return formation.processes.flatMap((p) => (p.type === "worker" ? [{ name: p.name, batchSize: p.batchSize, concurrency: p.concurrency, maxRetries: p.maxRetries }] : []));
@@ -158,17 +167,7 @@ export async function startDev(options: DevOptions) {
     const scheduledTime = Date.now();
     log.event("clock", `${name} fired by twelve run`);
     try {
-      // A reload may replace the clock's process while the run waits for it: the new one runs it.
-      for (let current = slot; ; ) {
-        try {
-          await fire(current, scheduledTime);
-          break;
-        } catch (error) {
-          const next = slots.get(name);
-          if (!(error instanceof SlotGone) || !next || next === current) throw error;
-          current = next;
-        }
-      }
+      await withCurrentSlot(name, (current) => fire(current, scheduledTime));
     } catch (error) {
       return { status: 500, body: { error: `${name} failed: ${(error as Error).message}` } };
     }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adapters } from "../../adapters/index.ts";
 import { openDeployment } from "../../src/deploy/stage.ts";
 import { startAwsProxy, type AwsProxy } from "../support/aws-proxy.ts";
-import { awsTestEnv, startMoto, type MotoServer } from "../support/moto.ts";
+import { awsTestEnv, motoClientConfig, startMoto, type MotoServer } from "../support/moto.ts";
 import { shopProject, removeProject } from "../support/project.ts";
 
 // What only AWS's deployer has to show, against moto_server: the settings it creates, read back
@@ -19,7 +19,7 @@ describe("deploy to AWS (moto_server)", () => {
   let moto: MotoServer;
   let proxy: AwsProxy;
   let dir: string;
-  const aws = () => ({ region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+  const aws = () => motoClientConfig(moto.endpoint);
 
   const deployment = async (stage = "test") =>
     (await openDeployment({ cwd: dir, stage, target: "aws", adapters, env: { ...process.env, ...awsTestEnv(proxy.endpoint), MAIL_API_KEY: "k" } })).deployment;

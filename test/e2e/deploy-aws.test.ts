@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTwelve } from "../support/cli.ts";
-import { awsTestEnv, startMoto, type MotoServer } from "../support/moto.ts";
+import { awsTestEnv, motoClientConfig, startMoto, type MotoServer } from "../support/moto.ts";
 import { makeProject, removeProject, shopProject } from "../support/project.ts";
 
 // twelve plan / deploy / destroy as a user runs them, against moto_server.
@@ -110,7 +110,7 @@ describe("twelve plan, deploy and destroy on AWS", () => {
 
   it("logs prints the processes' CloudWatch logs in time order, prefixed by process", async () => {
     const { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
-    const client = new CloudWatchLogsClient({ region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } });
+    const client = new CloudWatchLogsClient(motoClientConfig(moto.endpoint));
     const now = Date.now();
     for (const [fn, offset, message] of [["shop-ci-web", 0, "GET /orders 202"], ["shop-ci-mailer", 1000, "sent order mail"]] as const) {
       await client.send(new CreateLogGroupCommand({ logGroupName: `/aws/lambda/${fn}` }));

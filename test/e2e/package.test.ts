@@ -8,7 +8,7 @@ import { startCloudflareApi } from "../support/cloudflare-api.ts";
 import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
 import { awsTestEnv, startMoto } from "../support/moto.ts";
 import { runProcess, type ProcessResult } from "../support/process.ts";
-import { registryEnv, startRegistry, type LocalRegistry } from "../support/registry.ts";
+import { packCheckout, registryEnv, startRegistry, type LocalRegistry } from "../support/registry.ts";
 import { cloudflareTestEnv } from "../support/wrangler.ts";
 
 /**
@@ -43,8 +43,7 @@ describe("twelve installed from its packed tarball", () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-package-"));
     env = { ...process.env, PATH, NO_COLOR: "1", CI: "", npm_config_userconfig: path.join(root, "npmrc") };
     // Packing runs the prepack step (tsc into dist/), as `npm publish` would.
-    const packed = ok(await run("npm", ["pack", "--pack-destination", root, "--json"], REPO));
-    tarball = path.join(root, (JSON.parse(packed.stdout) as { filename: string }[])[0]?.filename ?? "");
+    tarball = await packCheckout(root, env);
     registry = await startRegistry([tarball]);
     env = { ...env, ...registryEnv(registry, path.join(root, "npm-cache")) };
     for (const target of TARGETS) {

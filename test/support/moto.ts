@@ -31,6 +31,12 @@ export function awsTestEnv(endpoint: string): {
   };
 }
 
+/** An AWS SDK client's settings for talking to moto directly, with awsTestEnv's region and keys. */
+export function motoClientConfig(endpoint: string) {
+  const env = awsTestEnv(endpoint);
+  return { region: env.AWS_REGION, endpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } };
+}
+
 export async function startMoto(): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;

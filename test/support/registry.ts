@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { REPO } from "./cli.ts";
+import { runProcess } from "./process.ts";
 
 /**
  * A local npm registry on 127.0.0.1, so tests (and the install bench) can `npm install` and
@@ -103,6 +104,13 @@ export async function startRegistry(tarballs: string[] = []): Promise<LocalRegis
         server.close(() => resolve());
       }),
   };
+}
+
+/** `npm pack` of this checkout (its prepack step compiles dist/) into `destination`; the tarball's path. */
+export async function packCheckout(destination: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const packed = await runProcess("npm", ["pack", "--pack-destination", destination, "--json"], { cwd: REPO, env });
+  if (packed.code !== 0) throw new Error(`npm pack failed (exit ${packed.code}):\n${packed.stderr}`);
+  return path.join(destination, (JSON.parse(packed.stdout) as { filename: string }[])[0]?.filename ?? "");
 }
 
 /** The environment for npm and npx to use this registry, with a cache of their own. */

@@ -29,3 +29,12 @@ export interface CloudflareContext {
   /** Worker consumers' ids by queue name, as they are now (read once, after the uploads). */
   consumerIds(): Promise<Record<string, string>>;
 }
+
+/** Deleting what is already gone is done. */
+export async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if ((error as { status?: number }).status !== 404) throw error;
+  }
+}

@@ -1,8 +1,7 @@
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import type { WranglerConfig } from "../wrangler.ts";
-import { ignoreNotFound } from "./queue.ts";
 import type { Body, ConsumerUpdateParams } from "../api-types.ts";
-import type { CloudflareContext, ConsumerView, QueueView } from "./common.ts";
+import { ignoreNotFound, type CloudflareContext, type ConsumerView, type QueueView } from "./common.ts";
 
 /** A consumer's settings as a PUT or POST carries them. */
 export type ConsumerBody = Body<ConsumerUpdateParams.MqWorkerConsumerRequest> & { script_name: string };

@@ -4,7 +4,7 @@ import type { Formation } from "../../../src/formation/types.ts";
 import type { Body, QueueCreateParams, QueueMetricsView } from "../api-types.ts";
 import { failure } from "../../../src/errors.ts";
 import type { CloudflareApi } from "../client.ts";
-import { appTag, stageTag, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
+import { appTag, ignoreNotFound, stageTag, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
 
 /** A queue as listed, with the id and name the schema leaves optional and twelve needs. */
 export type NamedQueue = QueueView & { queue_id: string; queue_name: string };
@@ -96,14 +96,5 @@ export async function createQueue(api: CloudflareApi, name: string): Promise<{ i
     const found = await findQueue(api, name).catch(() => undefined);
     if (!found) throw error;
     return { id: found.queue_id, existed: true, ...(found.created_on ? { createdOn: found.created_on } : {}) };
-  }
-}
-
-/** Deleting what is already gone is done. */
-export async function ignoreNotFound(call: Promise<unknown>): Promise<void> {
-  try {
-    await call;
-  } catch (error) {
-    if ((error as { status?: number }).status !== 404) throw error;
   }
 }

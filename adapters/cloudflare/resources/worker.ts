@@ -5,8 +5,7 @@ import type { AccountSubdomainView, Body, ScheduleUpdateParams, SchedulesView, S
 import type { CloudflareApi } from "../client.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { wranglerDeploy, wranglerError } from "../wrangler-cli.ts";
-import { appTag, CODE_TAG, processTag, SECRETS_TAG, stageTag, type CloudflareContext, type ScriptView } from "./common.ts";
-import { ignoreNotFound } from "./queue.ts";
+import { appTag, CODE_TAG, ignoreNotFound, processTag, SECRETS_TAG, stageTag, type CloudflareContext, type ScriptView } from "./common.ts";
 
 /** A Worker script: its code (as twelve's hash of it), secrets, crons and workers.dev flag. */
 export interface WorkerResource {

@@ -4,13 +4,13 @@ import { IAMClient, ListRolesCommand } from "@aws-sdk/client-iam";
 import { ListScheduleGroupsCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { expect } from "vitest";
 import { startAwsProxy } from "../../support/aws-proxy.ts";
-import { awsTestEnv, startMoto } from "../../support/moto.ts";
+import { awsTestEnv, motoClientConfig, startMoto } from "../../support/moto.ts";
 import type { DeployLane, DeployTarget } from "./target.ts";
 
 /** AWS for the deploy conformance suite: moto_server, behind proxies (lanes) that count and cut writes. */
 export async function awsTarget(): Promise<DeployTarget> {
   const moto = await startMoto();
-  const direct = { region: "eu-west-1", endpoint: moto.endpoint, credentials: { accessKeyId: "testing", secretAccessKey: "testing" } };
+  const direct = motoClientConfig(moto.endpoint);
   const lambda = new LambdaClient(direct);
   const names = async (stage: string) => {
     const prefix = `shop-${stage}-`;
