@@ -48,7 +48,7 @@ export async function buildFormation(formation: Formation, options: BuildOptions
       bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }),
     ),
   );
-  const sends = checkSends(formation, bundles);
+  const sends = await checkSends(formation, bundles);
 
   // Written beside the old build and swapped in at the end: a build that fails, or another
   // build running at the same time, never leaves a half-written folder.
@@ -120,12 +120,12 @@ function describeProcess(formation: Formation, process: Process): Omit<ManifestP
 }
 
 /** send("x") with a literal x that is not a worker fails the build, naming the file and line. */
-function checkSends(formation: Formation, bundles: Bundle[]): string[][] {
+async function checkSends(formation: Formation, bundles: Bundle[]): Promise<string[][]> {
   const workers = formation.processes.filter((p) => p.type === "worker").map((p) => p.name);
   const problems: Problem[] = [];
-  const targets = bundles.map((bundle, i) => {
+  const found = await Promise.all(bundles.map((bundle) => findSendCalls(bundle.sources)));
+  const targets = found.map((calls, i) => {
     const process = formation.processes[i] as Process;
-    const calls = findSendCalls(bundle.sources);
     for (const call of calls) {
       if (call.worker === undefined || workers.includes(call.worker)) continue;
       const other = formation.processes.find((p) => p.name === call.worker);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse, type AnyNode, type Expression, type MemberExpression, type Position, type Program, type SpreadElement } from "acorn";
-import { transformSync, type Loader } from "esbuild";
+import { transform, type Loader } from "esbuild";
 
 /** A send() call found in a process's own source. */
 export interface SendCall {
@@ -23,20 +23,23 @@ const TWELVE = ["twelve", "twelve/runtime"];
  * only for the workers it sends to. A parse, not a text scan: comments and strings that spell
  * send("x") are not calls. Each file goes through esbuild (types out, JSX lowered, imports
  * kept) and acorn; lines are those of the file itself, read back through esbuild's source map.
+ * esbuild's async API: it reuses the service the bundling started, where a sync call would
+ * start a second one (a worker thread and an esbuild process, about 100 ms a build).
  */
-export function findSendCalls(files: readonly string[]): SendCall[] {
-  return files.flatMap((file) => {
+export async function findSendCalls(files: readonly string[]): Promise<SendCall[]> {
+  const calls = await Promise.all(files.map((file) => {
     const loader = LOADERS[path.extname(file)];
     return loader ? callsIn(file, loader) : [];
-  });
+  }));
+  return calls.flat();
 }
 
-function callsIn(file: string, loader: Loader): SendCall[] {
+async function callsIn(file: string, loader: Loader): Promise<SendCall[]> {
   let source = "";
   try {
     source = fs.readFileSync(file, "utf8");
     // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
-    const { code, map } = transformSync(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
+    const { code, map } = await transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
     const originalLine = lineMapper(JSON.parse(map).mappings);
     return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));

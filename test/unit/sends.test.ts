@@ -12,8 +12,8 @@ const file = (name: string, text: string) => {
 };
 
 describe("findSendCalls", () => {
-  it("finds literal names, renamed and namespace imports, with their lines", () => {
-    const calls = findSendCalls([
+  it("finds literal names, renamed and namespace imports, with their lines", async () => {
+    const calls = await findSendCalls([
       file("a.ts", 'import { defineWorker, send } from "twelve";\nawait send("mailer", {});\nawait send(\n  \'audit\', 1);\n'),
       file("b.ts", 'import { send as enqueue } from "twelve/runtime";\nenqueue(`billing`, {})\n'),
       file("c.ts", 'import * as twelve from "twelve";\ntwelve.send("mailer", null);\n'),
@@ -23,25 +23,25 @@ describe("findSendCalls", () => {
     ]);
   });
 
-  it("a computed name is found as unknown, and then the process may send to every worker", () => {
-    const calls = findSendCalls([file("d.ts", 'import { send } from "twelve";\nconst to = pick();\nsend(to, {});\nsend(`${to}-x`, {});\n')]);
+  it("a computed name is found as unknown, and then the process may send to every worker", async () => {
+    const calls = await findSendCalls([file("d.ts", 'import { send } from "twelve";\nconst to = pick();\nsend(to, {});\nsend(`${to}-x`, {});\n')]);
     expect(calls.map((c) => c.worker)).toEqual([undefined, undefined]);
     expect(sendTargets(calls, ["jobs", "mailer"])).toEqual(["jobs", "mailer"]);
   });
 
-  it("ignores other functions called send and files that don't import twelve's send", () => {
-    expect(findSendCalls([file("e.ts", 'import { send } from "./mail.ts";\nsend("web");\n'), file("f.ts", 'import { send } from "twelve";\nsocket.send("x"); resend("y");\n')])).toEqual([]);
+  it("ignores other functions called send and files that don't import twelve's send", async () => {
+    expect(await findSendCalls([file("e.ts", 'import { send } from "./mail.ts";\nsend("web");\n'), file("f.ts", 'import { send } from "twelve";\nsocket.send("x"); resend("y");\n')])).toEqual([]);
   });
 
-  it("does not take a commented-out call, or send( in a string or template text, for a call", () => {
-    const calls = findSendCalls([
+  it("does not take a commented-out call, or send( in a string or template text, for a call", async () => {
+    const calls = await findSendCalls([
       file("h.ts", 'import { send } from "twelve";\n// send("billing", x)\n/* send("audit", y)\n   send(to, z) */\nconst help = \'call send("jobs", data)\';\nconst more = `or send(${"name"}, data) later`;\nexport { help, more };\n'),
     ]);
     expect(calls).toEqual([]);
     expect(sendTargets(calls, ["jobs", "billing"])).toEqual([]);
   });
 
-  it("reports the line in the file itself, past types, interfaces, blank lines and comments", () => {
+  it("reports the line in the file itself, past types, interfaces, blank lines and comments", async () => {
     const source = [
       'import { send, type Message } from "twelve";',
       "",
@@ -60,11 +60,11 @@ describe("findSendCalls", () => {
       "}",
       "",
     ].join("\n");
-    expect(findSendCalls([file("i.ts", source)]).map((c) => [c.line, c.worker])).toEqual([[14, "mailer"]]);
+    expect((await findSendCalls([file("i.ts", source)])).map((c) => [c.line, c.worker])).toEqual([[14, "mailer"]]);
   });
 
-  it("follows renamed and namespace imports, and names given as a template literal", () => {
-    const calls = findSendCalls([
+  it("follows renamed and namespace imports, and names given as a template literal", async () => {
+    const calls = await findSendCalls([
       file("j.mts", 'import { send as queue } from "twelve/runtime";\nconst x: number = 1;\nqueue(`billing`, x);\n'),
       file("k.ts", 'import * as t from "twelve";\nt.defineWorker;\nt.send("mailer", {});\nt["send"](\n  `audit`, {});\n'),
     ]);
@@ -73,8 +73,8 @@ describe("findSendCalls", () => {
     ]);
   });
 
-  it("a send it cannot follow (passed on, re-exported, spread) counts as a computed name", () => {
-    const calls = findSendCalls([
+  it("a send it cannot follow (passed on, re-exported, spread) counts as a computed name", async () => {
+    const calls = await findSendCalls([
       file("l.ts", 'import { send } from "twelve";\nconst names: string[] = [];\nnames.forEach((n) => send(n, {}));\n["a"].map(send);\nexport { send as enqueue };\n'),
       file("m.ts", 'export { send } from "twelve";\nexport * from "twelve/runtime";\n'),
       file("n.ts", 'import * as twelve from "twelve";\nconst args = ["jobs", {}] as const;\ntwelve.send(...args);\nconst { send: s } = twelve;\n'),
@@ -86,22 +86,22 @@ describe("findSendCalls", () => {
     expect([0, 1, 4, 5, 6].map((i) => calls[i]?.line)).toEqual([3, 4, 2, 3, 4]);
   });
 
-  it("twelve loaded as a value, by import() or require(), may send anywhere", () => {
-    const calls = findSendCalls([
+  it("twelve loaded as a value, by import() or require(), may send anywhere", async () => {
+    const calls = await findSendCalls([
       file("v.mjs", 'const { send } = await import("twelve");\nawait send("jobs", {});\n'),
       file("w.cjs", 'const twelve = require("twelve/runtime");\ntwelve.send("jobs", {});\n'),
     ]);
     expect(calls.map((c) => [path.basename(c.file), c.line, c.worker])).toEqual([["v.mjs", 1, undefined], ["w.cjs", 1, undefined]]);
   });
 
-  it("a type-only import of send is not a call", () => {
-    expect(findSendCalls([
+  it("a type-only import of send is not a call", async () => {
+    expect(await findSendCalls([
       file("o.ts", 'import type { send } from "twelve";\nexport type Send = typeof send;\n'),
       file("p.ts", 'import { type send } from "twelve";\nexport const f: typeof send = (() => {}) as never;\n'),
     ])).toEqual([]);
   });
 
-  it("reads TSX and JSX", () => {
+  it("reads TSX and JSX", async () => {
     const tsx = file("q.tsx", [
       'import { send } from "twelve";',
       "type Props = { name: string };",
@@ -111,21 +111,21 @@ describe("findSendCalls", () => {
       "",
     ].join("\n"));
     const jsx = file("r.jsx", 'import { send } from "twelve";\nexport const Button = () => <button onClick={() => send("jobs", {})}>go</button>;\n');
-    expect(findSendCalls([tsx, jsx]).map((c) => [path.basename(c.file), c.line, c.worker])).toEqual([["q.tsx", 5, "mailer"], ["r.jsx", 2, "jobs"]]);
+    expect((await findSendCalls([tsx, jsx])).map((c) => [path.basename(c.file), c.line, c.worker])).toEqual([["q.tsx", 5, "mailer"], ["r.jsx", 2, "jobs"]]);
   });
 
-  it("skips files that are not code, and files that do not parse, without throwing", () => {
-    expect(findSendCalls([
+  it("skips files that are not code, and files that do not parse, without throwing", async () => {
+    expect(await findSendCalls([
       file("s.json", '{ "send": "send(\\"x\\")" }'),
       file("t.ts", "export const broken = (;\n"),
     ])).toEqual([]);
     // Bundling reports the syntax error; should it not (other settings), this file may send anywhere.
     const unread = file("u.ts", 'import { send } from "twelve";\nsend("jobs",\n');
-    expect(findSendCalls([unread])).toEqual([{ worker: undefined, file: unread, line: 1 }]);
+    expect(await findSendCalls([unread])).toEqual([{ worker: undefined, file: unread, line: 1 }]);
   });
 
-  it("sendTargets keeps the literal workers once, sorted", () => {
-    const calls = findSendCalls([file("g.ts", 'import { send } from "twelve";\nsend("mailer");send("jobs");send("mailer");\n')]);
+  it("sendTargets keeps the literal workers once, sorted", async () => {
+    const calls = await findSendCalls([file("g.ts", 'import { send } from "twelve";\nsend("mailer");send("jobs");send("mailer");\n')]);
     expect(sendTargets(calls, ["jobs", "mailer", "other"])).toEqual(["jobs", "mailer"]);
   });
 });
