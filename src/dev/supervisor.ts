@@ -223,14 +223,13 @@ export async function startDev(options: DevOptions) {
       log.event("reload", `${name} removed from the formation and stopped (its queued messages stay on disk)`);
     }
     for (const name of plan.keep) (slots.get(name) as ProcessSlot).spec.built = builtOf(build, name);
-    for (const name of plan.start) {
-      const old = slots.get(name);
-      // The new slot is in place before the old one stops, so what waited for the old one
-      // (a batch, a twelve run) finds its successor; it starts once the old one is gone.
-      const fresh = newSlot(formation.processes.find((p) => p.name === name) as Process);
-      if (old) await stopSlot(old, "replaced");
-      await fresh.start();
-    }
+    // Every new slot is in place before the old ones stop, so what waited for an old one (a
+    // batch, a twelve run) finds its successor. All old ones stop before any successor starts:
+    // the new build is already in place, and an old slot left running meanwhile (a crashed one
+    // restarting) could come up on it, take what waited, and be stopped with it in hand.
+    const replaced = plan.start.map((name) => ({ old: slots.get(name), fresh: newSlot(formation.processes.find((p) => p.name === name) as Process) }));
+    await Promise.all(replaced.map(({ old }) => old && stopSlot(old, "replaced")));
+    await Promise.all(replaced.map(({ fresh }) => fresh.start()));
     broker.configure(queueSpecs(), deliver);
     log.event("reload", plan.start.length ? `${plan.start.join(", ")} (${shown} changed)` : `nothing to restart (${shown} changed; no process's bundle or settings differ)`);
   }
