@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { deterministicZip } from "../src/build/zip.ts";
-import { ratio, timeCommands, type Timing } from "./tools.ts";
+import { packedTwelve, ratio, timeCommands, type Timing } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
@@ -17,26 +17,27 @@ const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
  *  3. a hello-world web process: bundle bytes and import time against a hand-written handler.
  */
 export async function benchBuild(options: { hyperfine: boolean; runs: number }): Promise<void> {
+  const { bin } = await packedTwelve();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-build-"));
   try {
-    const timings = [...compareBuilds(scratch, options), ...compareWrangler(scratch, options)];
+    const timings = [...compareBuilds(bin, scratch, options), ...compareWrangler(bin, scratch, options)];
     const get = (name: string) => timings.find((t) => t.name === name) as Timing;
     console.log("\n## build: wall time, mean of", options.runs, "runs");
     for (const t of timings) console.log(`  ${t.name.padEnd(44)} ${t.meanMs.toFixed(1).padStart(8)} ms ± ${t.stddevMs.toFixed(1)}`);
     console.log(`  twelve build (aws) / raw esbuild, Node script: ${ratio(get("twelve build --target aws").meanMs, get("raw esbuild (Node script, JS API)").meanMs)}   (aim: at most 1.5x)`);
     console.log(`  twelve build (aws) / raw esbuild, native CLI:  ${ratio(get("twelve build --target aws").meanMs, get("raw esbuild (native CLI)").meanMs)}`);
     console.log(`  twelve build (cloudflare) / wrangler dry-run x3: ${ratio(get("twelve build --target cloudflare").meanMs, get("wrangler deploy --dry-run, once per process").meanMs)}`);
-    await compareHello(scratch);
+    await compareHello(bin, scratch);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function compareBuilds(scratch: string, options: { hyperfine: boolean; runs: number }): Timing[] {
+function compareBuilds(twelve: string, scratch: string, options: { hyperfine: boolean; runs: number }): Timing[] {
   const entries = ENTRIES.join(" ");
   return timeCommands(
     [
-      { name: "twelve build --target aws", command: `${NODE} bin/twelve.mjs build --target aws` },
+      { name: "twelve build --target aws", command: `${NODE} ${quote(twelve)} build --target aws` },
       { name: "raw esbuild (Node script, JS API)", command: `${NODE} bench/raw-esbuild.mjs ${quote(path.join(scratch, "raw"))} ${entries}` },
       {
         name: "raw esbuild (native CLI)",
@@ -48,7 +49,7 @@ function compareBuilds(scratch: string, options: { hyperfine: boolean; runs: num
 }
 
 /** What a user without twelve runs: wrangler bundling and checking each process itself. */
-function compareWrangler(scratch: string, options: { hyperfine: boolean; runs: number }): Timing[] {
+function compareWrangler(twelve: string, scratch: string, options: { hyperfine: boolean; runs: number }): Timing[] {
   const configs = ENTRIES.map((entry) => {
     const name = path.basename(entry, ".ts");
     const file = path.join(scratch, `wrangler-${name}.json`);
@@ -69,16 +70,16 @@ function compareWrangler(scratch: string, options: { hyperfine: boolean; runs: n
     .join(" && ");
   return timeCommands(
     [
-      { name: "twelve build --target cloudflare", command: `${NODE} bin/twelve.mjs build --target cloudflare` },
+      { name: "twelve build --target cloudflare", command: `${NODE} ${quote(twelve)} build --target cloudflare` },
       { name: "wrangler deploy --dry-run, once per process", command: wrangler },
     ],
     { runs: Math.max(3, Math.round(options.runs / 2)), warmup: 1, cwd: REPO, hyperfine: options.hyperfine },
   );
 }
 
-async function compareHello(scratch: string): Promise<void> {
+async function compareHello(twelve: string, scratch: string): Promise<void> {
   const hello = path.join(REPO, "bench/hello");
-  execFileSync(NODE, [path.join(REPO, "bin/twelve.mjs"), "build", "--target", "aws"], { cwd: hello });
+  execFileSync(NODE, [twelve, "build", "--target", "aws"], { cwd: hello });
   const twelveBundle = path.join(hello, ".twelve/build/aws/web/index.mjs");
   const twelveZip = path.join(hello, ".twelve/build/aws/web/function.zip");
 

@@ -4,6 +4,7 @@ import path from "node:path";
 import { isUpload, startCloudflareApi, type CloudflareApi } from "../test/support/cloudflare-api.ts";
 import { runProcess, type ProcessResult } from "../test/support/process.ts";
 import { cloudflareTestEnv } from "../test/support/wrangler.ts";
+import { packedTwelve } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
@@ -25,6 +26,7 @@ interface Row {
  * does by hand without twelve: create the two queues, then `wrangler deploy` once per process.
  */
 export async function benchDeployCloudflare(): Promise<void> {
+  const { bin } = await packedTwelve();
   const twelveApi = await startCloudflareApi();
   const handApi = await startCloudflareApi();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-cf-"));
@@ -49,7 +51,7 @@ export async function benchDeployCloudflare(): Promise<void> {
       const result: ProcessResult = await runProcess(NODE, args, { cwd: dir, env: envFor(api) });
       if (result.code !== 0) throw new Error(`${label} failed:\n${result.stdout}\n${result.stderr}`);
     };
-    const twelve = (args: string[], api: CloudflareApi) => run(`twelve ${args.join(" ")}`, [path.join(REPO, "bin/twelve.mjs"), ...args, "--stage", "bench"], api);
+    const twelve = (args: string[], api: CloudflareApi) => run(`twelve ${args.join(" ")}`, [bin, ...args, "--stage", "bench"], api);
     const wrangler = (args: string[]) => run(`wrangler ${args.join(" ")}`, [WRANGLER, ...args], handApi);
 
     const twelveDeploy = (label: string) => measure(twelveApi, `twelve: ${label}`, () => twelve(["deploy"], twelveApi));

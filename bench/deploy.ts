@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../src/dev/ports.ts";
 import { waitFor } from "../test/support/wait.ts";
+import { packedTwelve } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
@@ -14,6 +15,7 @@ const NODE = process.execPath;
  * and a one-process code change, each through the real CLI.
  */
 export async function benchDeploy(): Promise<void> {
+  const { bin: twelve } = await packedTwelve();
   const port = await freePort();
   const moto = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-deploy-"));
@@ -28,7 +30,7 @@ export async function benchDeploy(): Promise<void> {
     const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", MAIL_API_KEY: "bench", CI: "true" };
     const deploy = (label: string) => {
       const started = performance.now();
-      const result = spawnSync(NODE, [path.join(REPO, "bin/twelve.mjs"), "deploy", "--stage", "bench", "--json"], { cwd: dir, env, encoding: "utf8" });
+      const result = spawnSync(NODE, [twelve, "deploy", "--stage", "bench", "--json"], { cwd: dir, env, encoding: "utf8" });
       const wall = performance.now() - started;
       if (result.status !== 0) throw new Error(`${label}: ${result.stderr}`);
       const out = JSON.parse(result.stdout) as { changes: unknown[]; calls: { reads: number; writes: number }; durationMs: number };

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { freePort } from "../src/dev/ports.ts";
 import { waitFor } from "../test/support/wait.ts";
-import { ratio } from "./tools.ts";
+import { packedTwelve, ratio } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const NODE = process.execPath;
@@ -20,7 +20,8 @@ const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "tr
  */
 export async function benchDev(options: { wrk: boolean; seconds: number }): Promise<void> {
   if (!options.wrk) throw new Error("this bench needs wrk (apt-get install wrk)");
-  spawnSync(NODE, [path.join(REPO, "bin/twelve.mjs"), "build", "--target", "cloudflare"], { cwd: HELLO });
+  const { bin: twelve } = await packedTwelve();
+  spawnSync(NODE, [twelve, "build", "--target", "cloudflare"], { cwd: HELLO });
 
   const results: [string, number, number | undefined][] = [];
   const measure = async (name: string, command: string[], cwd: string, env: NodeJS.ProcessEnv, port: number) => {
@@ -36,9 +37,9 @@ export async function benchDev(options: { wrk: boolean; seconds: number }): Prom
   };
 
   const ports = await Promise.all([0, 1, 2, 3].map(() => freePort()));
-  await measure("twelve dev (aws engine)", [NODE, path.join(REPO, "bin/twelve.mjs"), "dev", "--port", String(ports[0])], HELLO, {}, ports[0]!);
+  await measure("twelve dev (aws engine)", [NODE, twelve, "dev", "--port", String(ports[0])], HELLO, {}, ports[0]!);
   await measure("@hono/node-server", [NODE, path.join(HELLO, "node-server.ts"), String(ports[1])], HELLO, {}, ports[1]!);
-  await measure("twelve dev --target cloudflare", [NODE, path.join(REPO, "bin/twelve.mjs"), "dev", "--target", "cloudflare", "--port", String(ports[2])], HELLO, {}, ports[2]!);
+  await measure("twelve dev --target cloudflare", [NODE, twelve, "dev", "--target", "cloudflare", "--port", String(ports[2])], HELLO, {}, ports[2]!);
   await measure(
     "wrangler dev (same bundle)",
     [NODE, path.join(REPO, "node_modules/wrangler/bin/wrangler.js"), "dev", "--config", path.join(HELLO, ".twelve/build/cloudflare/web/wrangler.json"), "--ip", "127.0.0.1", "--port", String(ports[3]), "--show-interactive-dev-session=false", "--log-level", "error"],
@@ -58,6 +59,7 @@ export async function benchDev(options: { wrk: boolean; seconds: number }): Prom
 
 /** Messages per second end to end with a no-op worker, and send→handler latency. */
 async function benchBroker(target: string, count: number): Promise<void> {
+  const { bin: twelve } = await packedTwelve();
   const latencies: number[] = [];
   let last = 0;
   const server = http.createServer((req, res) => {
@@ -78,7 +80,7 @@ async function benchBroker(target: string, count: number): Promise<void> {
   // twelve dev's own output, to read when something goes wrong.
   const logFile = path.join(os.tmpdir(), `twelve-bench-broker-${target}.log`);
   const log = fs.openSync(logFile, "w");
-  const child = spawn(NODE, [path.join(REPO, "bin/twelve.mjs"), "dev", "--target", target, "--port", String(port)], { cwd: app, env: { ...process.env, REPORT_URL: reportUrl, NO_COLOR: "1" }, stdio: ["ignore", log, log], detached: true });
+  const child = spawn(NODE, [twelve, "dev", "--target", target, "--port", String(port)], { cwd: app, env: { ...process.env, REPORT_URL: reportUrl, NO_COLOR: "1" }, stdio: ["ignore", log, log], detached: true });
   try {
     await firstOkAfter(`http://127.0.0.1:${port}/`, performance.now(), 60_000, { method: "POST", body: JSON.stringify({ count: 1 }) }).catch((error: Error) => {
       throw new Error(`${error.message}; twelve dev said:\n${fs.readFileSync(logFile, "utf8")}`);

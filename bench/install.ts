@@ -2,7 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { runProcess } from "../test/support/process.ts";
-import { packCheckout, registryEnv, startRegistry, type LocalRegistry } from "../test/support/registry.ts";
+import { registryEnv, startRegistry, type LocalRegistry } from "../test/support/registry.ts";
+import { packedTwelve } from "./tools.ts";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")) as { version: string; peerDependencies: Record<string, string> };
@@ -33,9 +34,7 @@ export async function benchInstall(options: { runs: number }): Promise<void> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-install-"));
   let registry: LocalRegistry | undefined;
   try {
-    console.log("packing twelve (prepack: tsc into dist/)...");
-    const tarball = await packCheckout(scratch);
-    registry = await startRegistry([tarball]);
+    registry = await startRegistry([(await packedTwelve()).tarball]);
     console.log(`local registry ${registry.url}; ${runs} fresh installs per app, each with an empty npm cache\n`);
 
     const rows: Row[] = [];

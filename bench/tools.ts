@@ -1,4 +1,10 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { packCheckout } from "../test/support/registry.ts";
+
+const REPO = path.resolve(import.meta.dirname, "..");
 
 /**
  * The load and timing tools a bench uses: checked, installed from Debian's packages when
@@ -63,4 +69,24 @@ export function timeCommands(commands: { name: string; command: string }[], opti
 
 export function ratio(a: number, b: number): string {
   return `${(a / b).toFixed(2)}x`;
+}
+
+let packed: Promise<{ tarball: string; bin: string }> | undefined;
+
+/**
+ * twelve as users install it: this checkout packed (its prepack step compiles dist/) once per
+ * bench run, and unpacked with the checkout's node_modules as its dependencies. The benches time
+ * its `bin`, not the checkout's bin/twelve.mjs, which runs the TypeScript source.
+ */
+export function packedTwelve(): Promise<{ tarball: string; bin: string }> {
+  packed ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-bench-package-"));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    console.log("packing twelve (prepack: tsc into dist/); the benches run the packed command...");
+    const tarball = await packCheckout(dir);
+    execFileSync("tar", ["-xzf", tarball, "-C", dir]);
+    fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "package", "node_modules"));
+    return { tarball, bin: path.join(dir, "package", "bin", "twelve.mjs") };
+  })();
+  return packed;
 }
