@@ -1,6 +1,7 @@
 import readline from "node:readline/promises";
 import type { AdapterRegistry } from "../adapter.ts";
 import { openDeployment } from "../deploy/stage.ts";
+import { usageError } from "../errors.ts";
 import { stageOptions, type GlobalFlags } from "./args.ts";
 import type { Output } from "./output.ts";
 
@@ -17,9 +18,20 @@ export async function withDeployment(flags: GlobalFlags, values: { stage?: strin
   }
 }
 
-/** Asks before a change, unless told not to or where nobody can answer (CI, no terminal). */
-export async function confirm(question: string, options: { yes: boolean; out: Output }): Promise<boolean> {
-  if (options.yes || options.out.ci || !process.stdin.isTTY || options.out.json) return true;
+/**
+ * Asks before a change, unless told not to (--yes). Where nobody can answer (CI, no terminal,
+ * --json), a deploy goes ahead, since it is what a CI job is for; a destroy does not: deleting
+ * a whole stage because a script forgot to ask is not a default anyone wants.
+ */
+export async function confirm(question: string, options: { yes: boolean; out: Output; unattended?: "proceed" | { refuse: string } }): Promise<boolean> {
+  if (options.yes) return true;
+  const { out, unattended = "proceed" } = options;
+  const noTerminal = out.ci || !process.stdin.isTTY || out.json;
+  if (noTerminal) {
+    if (unattended === "proceed") return true;
+    const why = out.ci ? "CI is set" : out.json ? "--json was given" : "stdin is not a terminal";
+    throw usageError(`${unattended.refuse} needs confirmation, and there is nobody to ask (${why})`, "Run it again with --yes to confirm.");
+  }
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());

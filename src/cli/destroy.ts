@@ -17,7 +17,7 @@ export const destroy: Command = {
         return 0;
       }
       for (const line of formatPlan(plan)) out.line(line);
-      if (!(await confirm(`Delete every resource of ${formation.app} (${stage}), queued messages included?`, { yes: Boolean(values.yes), out }))) {
+      if (!(await confirm(`Delete every resource of ${formation.app} (${stage}), queued messages included?`, { yes: Boolean(values.yes), out, unattended: { refuse: `twelve destroy of ${formation.app} (${stage})` } }))) {
         out.line("Nothing deleted.");
         return 1;
       }

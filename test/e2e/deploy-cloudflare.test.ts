@@ -272,7 +272,13 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(api.queueByName("shop-ci--lock")).toBeUndefined();
   });
 
-  it("destroy leaves nothing of the stage", { timeout: 60_000 }, async () => {
+  it("destroy without --yes refuses where nobody can answer; with --yes it leaves nothing of the stage", { timeout: 60_000 }, async () => {
+    const scripts = api.state.scripts.size;
+    const unasked = await twelve("destroy");
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toMatch(/needs confirmation, and there is nobody to ask \((CI is set|stdin is not a terminal)\)/);
+    expect(api.state.scripts.size).toBe(scripts);
+    expect(scripts).toBeGreaterThan(0);
     const result = await twelve("destroy", "--yes");
     expect(result.code).toBe(0);
     expect(api.state.scripts.size).toBe(0);
