@@ -3,9 +3,10 @@
 // into dist/; a checkout of twelve (src/ present) runs its TypeScript source with Node's type
 // stripping. On a Node too old for twelve it re-runs itself with a Node 22 from node_modules/.bin
 // (the `node` package), or says what to install. Only this file calls process.exit.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import module from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -34,11 +35,16 @@ if (!anyNode && (major < needed[0] || (major === needed[0] && minor < needed[1])
     console.error("Install Node 22 (https://nodejs.org, or `nvm install 22`), or give this app its own: npm install --save-dev node@22, then run npx twelve again.");
     process.exit(2);
   }
-  const result = spawnSync(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  // Not spawnSync: this process must stay alive to hand every signal on (a SIGTERM sent to it
+  // alone would otherwise leave the real twelve and its children running) and to pass back the
+  // real exit status. A Ctrl-C reaches both processes; twelve dev counts the two as one.
+  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
     env: { ...process.env, TWELVE_REEXEC: "1" },
   });
-  process.exit(result.status ?? 1);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+  const [code, signal] = await new Promise((resolve) => child.on("exit", (...exit) => resolve(exit)));
+  process.exit(code ?? 128 + (os.constants.signals[signal] ?? 0));
 }
 
 // V8 keeps compiled code between runs (in the OS's temp folder): later commands start faster.

@@ -14,10 +14,10 @@ export async function freePorts(count: number): Promise<number> {
   }
 }
 
-/** `twelve dev` started as a user would (`bin`: another install's twelve), its output collected line by line. */
-export function startTwelveDev(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
+/** `twelve dev` started as a user would (`bin`: another install's twelve; `node`: another Node), its output collected line by line. */
+export function startTwelveDev(dir: string, args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN, node = process.execPath) {
   const lines: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [bin, "dev", ...args], {
+  const child: ChildProcess = spawn(node, [bin, "dev", ...args], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
