@@ -9,6 +9,7 @@ import type { Formation, Process } from "../formation/types.ts";
 import { Broker, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
 import { scheduleClock } from "./clock.ts";
 import { devSecrets, processVariables } from "./env.ts";
+import { takeDevLock, type DevLock } from "./lock.ts";
 import { DevLog, type Printer } from "./output.ts";
 import { assignPorts } from "./ports.ts";
 import { planReload } from "./reload.ts";
@@ -38,12 +39,27 @@ const DRAIN_MS = 10_000;
  */
 export async function startDev(options: DevOptions) {
   const load = () => loadConfig({ cwd: options.cwd, config: options.config, target: options.target, stage: STAGE, adapters: options.adapters });
-  let { formation, dependencies } = await load();
+  const loaded = await load();
+  const lock = takeDevLock(path.join(loaded.formation.root, ".twelve", "dev"));
+  try {
+    return await runFormation(options, load, loaded, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+type Loaded = Awaited<ReturnType<typeof loadConfig>>;
+
+async function runFormation(options: DevOptions, load: () => Promise<Loaded>, loaded: Loaded, lock: DevLock) {
+  let { formation, dependencies } = loaded;
   const log = new DevLog(options.printer, formation.processes.map((p) => p.name));
   const adapter = () => options.adapters[formation.target];
   const engine: DevEngine = await adapter().dev();
   let build = await buildFormation(formation, { stage: STAGE, adapter: adapter() });
   const ports = await assignPorts(formation.processes, options.port);
+  const describeLock = () => lock.describe(formation.processes.filter((p) => p.type === "web").map((p) => `http://localhost:${ports.get(p.name)}`));
+  describeLock();
   const broker = await Broker.open(path.join(formation.root, ".twelve", "dev", "broker"), {
     retry: (queue, message, delay) => log.event("retry", `${queue} message ${message.id} (attempt ${message.attempts} failed), again in ${delay} s`),
     deadLetter: (queue, message, reason) =>
@@ -214,6 +230,7 @@ export async function startDev(options: DevOptions) {
     secrets = loadSecrets(formation, log, false);
     log.setNames(formation.processes.map((p) => p.name));
     for (const [name, port] of await assignPorts(formation.processes, options.port, ports)) ports.set(name, port);
+    describeLock();
 
     const running = new Map([...slots].map(([name, slot]) => [name, { spec: slot.spec, up: slot.state === "up" }]));
     const plan = planReload(running, formation.processes.map(specOf));
@@ -256,6 +273,7 @@ export async function startDev(options: DevOptions) {
       await Promise.all([...slots.values()].map((s) => s.stop()));
       await broker.close();
       await server.close();
+      lock.release();
       log.event("stop", "stopped; undelivered messages are kept in .twelve/dev/broker");
     })();
     return stopped;
