@@ -54,6 +54,15 @@ export type Outcome = { id: string; action: "ack" } | { id: string; action: "ret
 /** Hands a batch to the worker; resolves with one outcome per message. Rejecting means the worker crashed or timed out: every message of the batch is retried (its attempt counts). */
 export type Deliver = (queue: string, batch: BrokerMessage[]) => Promise<Outcome[]>;
 
+/**
+ * What a Deliver throws for a batch the worker never got to handle: its process was not
+ * running, or twelve stopped it for something else (another batch's timeout, a reload). The
+ * batch goes back to the queue with no attempt charged: only what the worker did counts.
+ */
+export class NotDelivered extends Error {
+  override readonly name = "NotDelivered";
+}
+
 export interface BrokerOptions {
   /** Where the time and the timers come from: the real ones, unless a test brings a fake. */
   clock?: Clock;
@@ -64,6 +73,8 @@ export interface BrokerEvents {
   deadLetter?(queue: string, message: BrokerMessage, reason: string): void;
   /** When a batch is handed over. */
   delivered?(queue: string, batch: BrokerMessage[]): void;
+  /** A batch the worker never handled, back in the queue with no attempt charged (NotDelivered). */
+  released?(queue: string, batch: BrokerMessage[], why: string): void;
 }
 
 export interface QueueStats {
@@ -519,6 +530,17 @@ export class Broker {
     if (Array.isArray(outcomes)) for (const o of outcomes) if (o !== null && typeof o === "object") byId.set(o.id, o);
     const maxRetries = q.spec?.maxRetries ?? 0;
     const now = this.#clock.now();
+    if (error instanceof NotDelivered) {
+      for (const m of batch.messages) {
+        if (m.state !== "inFlight") continue;
+        m.attempts--;
+        q.journal.append(retryRecord("release", m.id, m.availableAt, m.attempts));
+        m.state = "ready";
+        q.ready.push(m);
+      }
+      this.#emit(() => this.#events.released?.(q.name, batch.handed, error.message));
+      return this.#afterSettle(q);
+    }
     for (const m of batch.messages) {
       if (m.state !== "inFlight") continue;
       const outcome = byId.get(m.id);
@@ -550,6 +572,10 @@ export class Broker {
       }
       this.#emit(() => this.#events.retry?.(q.name, toMessage(m), delaySeconds));
     }
+    this.#afterSettle(q);
+  }
+
+  #afterSettle(q: Queue): void {
     this.#arm(q);
     if (this.#batches.size === 0) for (const wake of this.#drainWaiters.splice(0)) wake();
     this.#schedule();

@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import { NotDelivered } from "./broker.ts";
 
 /** Messages between twelve dev and a process's host child. */
 export type ToHost = { kind: "invoke"; id: number; payload: unknown } | { kind: "reply"; id: number; ok: boolean; value?: unknown; error?: string };
@@ -34,9 +35,18 @@ export async function forkHost(options: {
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
   let stopping = false;
+  /** Set the moment the child is known to be going: nothing more is handed to it. */
+  let going = false;
+  /** Set when twelve killed it for one call's timeout: its other calls did nothing wrong. */
+  let killedFor: string | undefined;
   const ended = new Promise<string>((resolve) => {
     child.on("exit", (code, signal) => {
-      for (const p of pending.values()) p.reject(new Error(`${options.name} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`));
+      going = true;
+      const reason = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      for (const p of pending.values()) {
+        // On a platform each call runs in its own instance: one call's timeout fails only that one.
+        p.reject(killedFor ? new NotDelivered(`${options.name} was restarted because ${killedFor}`) : new Error(`${options.name} ${reason}`));
+      }
       pending.clear();
       if (!stopping) resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`);
     });
@@ -66,9 +76,12 @@ export async function forkHost(options: {
     ended,
     invoke: (payload, timeoutSeconds) =>
       new Promise((resolve, reject) => {
+        if (going || !child.connected) return reject(new NotDelivered(`${options.name} is not running`));
         const id = ++nextId;
         const timer = setTimeout(() => {
           pending.delete(id);
+          going = true;
+          killedFor ??= `another call timed out after ${timeoutSeconds} s`;
           reject(new Error(`${options.name} timed out after ${timeoutSeconds} s; restarting it`));
           child.kill("SIGKILL");
         }, timeoutSeconds * 1000);
@@ -80,6 +93,8 @@ export async function forkHost(options: {
       }),
     async stop() {
       stopping = true;
+      going = true;
+      killedFor ??= "twelve dev stopped it (a reload, or shutting down)";
       if (child.exitCode !== null || child.signalCode !== null) return;
       const gone = new Promise((resolve) => child.once("exit", resolve));
       // Closing the channel asks the child to finish what it serves and exit.

@@ -64,6 +64,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     retry: (queue, message, delay) => log.event("retry", `${queue} message ${message.id} (attempt ${message.attempts} failed), again in ${delay} s`),
     deadLetter: (queue, message, reason) =>
       log.event("dead-letter", `${queue} message ${message.id}: ${reason}; kept in .twelve/dev/broker/dead-letter/${queue}.jsonl`),
+    released: (queue, batch, why) => log.event("retry", `${queue} ${batch.length === 1 ? `message ${batch[0]?.id}` : `${batch.length} messages`} back in the queue, no attempt counted: ${why}`),
   });
   const slots = new Map<string, ProcessSlot>();
   /** Each clock slot's schedule: the slot a reload replaces keeps its own until it is stopped. */
