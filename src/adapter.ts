@@ -142,7 +142,8 @@ export interface DevProcess {
   fire?(scheduledTime: number): Promise<void>;
   /** Resolves with a reason when the process ends by itself (stop() leaves it pending). */
   ended: Promise<string>;
-  stop(): Promise<void>;
+  /** Lets it finish what it serves for at most `graceMs` (default 5 s), then kills it. */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** How a platform runs a formation locally. */

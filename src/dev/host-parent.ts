@@ -13,7 +13,8 @@ export interface HostChild {
   invoke(payload: unknown, timeoutSeconds: number): Promise<unknown>;
   /** Resolves with a reason when the child ends by itself; stop() leaves it pending. */
   ended: Promise<string>;
-  stop(): Promise<void>;
+  /** Asks it to finish what it serves and exit; kills it after `graceMs` (default 5 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -91,7 +92,7 @@ export async function forkHost(options: {
         });
         child.send({ kind: "invoke", id, payload } satisfies ToHost);
       }),
-    async stop() {
+    async stop(graceMs = 5000) {
       stopping = true;
       going = true;
       killedFor ??= "twelve dev stopped it (a reload, or shutting down)";
@@ -99,7 +100,7 @@ export async function forkHost(options: {
       const gone = new Promise((resolve) => child.once("exit", resolve));
       // Closing the channel asks the child to finish what it serves and exit.
       if (child.connected) child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       await gone;
       clearTimeout(timer);
     },

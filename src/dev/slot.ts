@@ -108,14 +108,17 @@ export class ProcessSlot {
     this.#restartTimer = this.#clock.setTimeout(() => void this.start(), delay);
   }
 
-  /** Stops for good: waiters are told SlotGone, a restart due is cancelled, the process stops. */
-  async stop(why: "stopped" | "replaced" = "stopped"): Promise<void> {
+  /**
+   * Stops for good: waiters are told SlotGone, a restart due is cancelled, the process stops
+   * (given `graceMs` to finish what it serves, else its engine's default).
+   */
+  async stop(why: "stopped" | "replaced" = "stopped", graceMs?: number): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "stopped";
     this.#clock.clearTimeout(this.#restartTimer);
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new SlotGone(`${this.name} was ${why}`));
     const instance = this.current;
     this.current = undefined;
-    await instance?.stop();
+    await instance?.stop(graceMs);
   }
 }

@@ -6,7 +6,7 @@ import { loadConfig } from "../config/load.ts";
 import { failure, TwelveError } from "../errors.ts";
 import { queueName } from "../formation/names.ts";
 import type { Formation, Process } from "../formation/types.ts";
-import { Broker, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
+import { Broker, NotDelivered, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
 import { scheduleClock } from "./clock.ts";
 import { devSecrets, processVariables } from "./env.ts";
 import { takeDevLock, type DevLock } from "./lock.ts";
@@ -165,6 +165,9 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
       const instance = await slot.whenUp();
       if (!instance.deliver) throw new Error(`${worker} takes no batches`);
       return instance.deliver(queueName(formation.app, STAGE, worker), batch);
+    }).catch((error: unknown) => {
+      // Stopped (with no successor) before it came up: the worker never saw the batch.
+      throw error instanceof SlotGone ? new NotDelivered(error.message) : error;
     });
 
   function queueSpecs(): QueueSpec[] {
@@ -266,12 +269,19 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     stopped ??= (async () => {
       watcher.close();
       log.event("stop", `finishing in-flight work (at most ${DRAIN_MS / 1000} s)...`);
+      // One bound for everything in flight (a reload, clock runs, batches): past it, the
+      // processes are killed, whatever they are doing. A clock's run can take minutes.
+      const deadline = Date.now() + DRAIN_MS;
+      const left = () => Math.max(0, deadline - Date.now());
       // No reload may start a process after this: it would outlive twelve dev.
-      await reloading;
-      await Promise.all([...clocks.values()].map((c) => c.stop()));
-      const drained = await broker.drain(DRAIN_MS);
+      await within(reloading, left());
+      // A process that is not up has nothing in flight: what waits for it (a clock's run, a
+      // batch) is let go now rather than at the deadline.
+      await Promise.all([...slots.values()].filter((s) => s.state !== "up").map((s) => stopSlot(s, "stopped")));
+      const [clocksDone, drained] = await Promise.all([within(Promise.all([...clocks.values()].map((c) => c.stop())), left()), broker.drain(left())]);
       if (!drained) log.event("stop", "some batches did not finish in time: their messages stay on disk and are delivered on the next start");
-      await Promise.all([...slots.values()].map((s) => s.stop()));
+      if (!clocksDone) log.event("stop", "a clock's run did not finish in time: it was cut short");
+      await Promise.all([...slots.values()].map((s) => s.stop("stopped", left())));
       await broker.close();
       await server.close();
       lock.release();
@@ -281,6 +291,17 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
   }
 
   return { stop, serverUrl: server.url, formation: () => formation };
+}
+
+/** Whether `work` settled within `ms` (it goes on either way). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([work.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function builtOf(build: BuildResult, name: string): ManifestProcess {

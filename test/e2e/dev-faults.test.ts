@@ -15,7 +15,7 @@ export default defineConfig({
   target: "aws",
   processes: {
     web: { type: "web", entry: "web.ts", concurrency: 2 },
-    jobs: { type: "worker", entry: "jobs.ts", concurrency: 2, batchSize: 1, maxRetries: 0, timeout: 1 },
+    jobs: { type: "worker", entry: "jobs.ts", concurrency: 2, batchSize: 1, maxRetries: 0, timeout: 3 },
   },
   secrets: ["REPORT_URL"],
 });
@@ -23,7 +23,7 @@ export default defineConfig({
 const JOBS = `import { defineWorker } from "twelve";
 export default defineWorker(async (body: { n: number; hang?: boolean }, message, env) => {
   if (body.hang) await new Promise((resolve) => setTimeout(resolve, 60_000));
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   await fetch(env.REPORT_URL as string, { method: "POST", body: JSON.stringify({ process: "jobs", n: body.n }) });
 });
 `;
@@ -59,11 +59,13 @@ describe.each(["aws", "cloudflare"])("twelve dev on the %s engine: a worker kill
     const bodies = [{ n: 0, hang: true }, ...[1, 2, 3, 4, 5, 6].map((n) => ({ n }))];
     expect((await fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify(bodies) })).status).toBe(202);
 
-    const ran = await reports.waitFor((r) => r.process === "jobs", (seen) => new Set(seen.map((r) => r.n)).size === 6, 30_000);
+    const ran = await reports.waitFor((r) => r.process === "jobs", (seen) => new Set(seen.map((r) => r.n)).size === 6, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}\ntwelve dev said:\n${dev.lines.join("\n")}`);
+    });
     expect(new Set(ran.map((r) => r.n))).toEqual(new Set([1, 2, 3, 4, 5, 6]));
     await dev.waitForLine(/dead-letter jobs message/);
     const deadLetters = fs.readFileSync(path.join(dir, ".twelve", "dev", "broker", "dead-letter", "jobs.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { body: { n: number }; reason: string });
     expect(deadLetters.map((d) => d.body)).toEqual([{ n: 0, hang: true }]);
-    expect(deadLetters[0]?.reason).toContain("timed out after 1 s");
+    expect(deadLetters[0]?.reason).toContain("timed out after 3 s");
   });
 });
