@@ -36,7 +36,7 @@ export async function benchDeploy(): Promise<void> {
       const out = JSON.parse(result.stdout) as { changes: unknown[]; calls: { reads: number; writes: number }; durationMs: number };
       return { label, wall, inside: out.durationMs, changes: out.changes.length, ...out.calls };
     };
-    const rows = [deploy("first deploy (13 resources)"), deploy("no-op redeploy")];
+    const rows = [deploy("first deploy (16 resources)"), deploy("no-op redeploy")];
     const mailer = path.join(dir, "examples/shop/src/mailer.ts");
     fs.writeFileSync(mailer, fs.readFileSync(mailer, "utf8").replace("digest for", "the digest for"));
     rows.push(deploy("one-process code change"));

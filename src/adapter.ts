@@ -46,6 +46,25 @@ export interface Adapter {
   connect(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage>;
   /** An error of the platform's own SDK as a user-facing failure (its words, what to do); undefined: not its. */
   explainError?(error: unknown): TwelveError | undefined;
+  /**
+   * `twelve policy`: what the deploying credentials need for a stage of this formation (an IAM
+   * policy document on AWS, an API token's permissions on Cloudflare). Needs no credentials.
+   */
+  policy?(formation: Formation, stage: string, options: PolicyOptions): DeployPolicy;
+}
+
+export interface PolicyOptions {
+  /** The deploying environment (a region, where the platform has them). */
+  env: NodeJS.ProcessEnv;
+  /** --account, where the platform's policy names one. */
+  account: string | undefined;
+}
+
+export interface DeployPolicy {
+  /** Printed as JSON on stdout, as it is: ready to hand to the platform. */
+  document: unknown;
+  /** For people, on stderr: what it is and how to use it. */
+  notes: string[];
 }
 
 export type AdapterRegistry = Readonly<Record<Target, Adapter>>;
@@ -61,6 +80,8 @@ export interface Limits {
   timeout: Range | undefined;
   /** Variable names the platform sets itself and refuses in a configuration. */
   reservedVariables: { names: readonly string[]; by: string };
+  /** The largest message body a worker's queue takes, in bytes of its JSON, and the platform's name for it. */
+  message: { bytes: number; setting: string };
 }
 
 export interface NoCap {
@@ -166,6 +187,8 @@ export interface ConnectOptions {
   env: NodeJS.ProcessEnv;
   /** Lines for --verbose (a tool's own output). */
   debug(line: string): void;
+  /** Lines for people, always shown: a call that keeps us waiting, a retry. */
+  note?(line: string): void;
 }
 
 /**

@@ -4,6 +4,8 @@ import type { Formation, Process } from "../../src/formation/types.ts";
 import { writeArtifact } from "../../src/build/artifacts.ts";
 import { deterministicZip, zipSha256Base64 } from "../../src/build/zip.ts";
 import type { Adapter, PackageInput, PackagedProcess } from "../../src/adapter.ts";
+import { lambdaVariableProblems, reservedNameProblems } from "./names.ts";
+import { recursionNotes } from "./recursion.ts";
 import { eventBridgeCron } from "./schedule.ts";
 
 const WRAPPERS = {
@@ -18,7 +20,7 @@ const REQUIRE_SHIM = 'import{createRequire as __twelveRequire}from"node:module";
 /** What a build does for AWS: a Lambda handler bundle and a deterministic zip per process. */
 export const awsBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "scheduleOf"> = {
   check(formation: Formation): Problem[] {
-    const problems: Problem[] = [];
+    const problems: Problem[] = [...reservedNameProblems(formation), ...lambdaVariableProblems(formation)];
     for (const p of formation.processes) {
       if (p.type !== "clock") continue;
       let tab;
@@ -46,7 +48,7 @@ export const awsBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "sc
     };
   },
 
-  async package({ formation, process, bundle, outDir }: PackageInput): Promise<PackagedProcess> {
+  async package({ formation, process, bundle, sends, outDir }: PackageInput): Promise<PackagedProcess> {
     const dir = process.name;
     const zip = await deterministicZip([
       { name: "index.mjs", data: bundle.code },
@@ -66,11 +68,16 @@ export const awsBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "sc
       // Lambda reports CodeSha256 in this form, so deploy can skip an unchanged upload.
       codeSha256: zipSha256Base64(zip),
     };
+    if (process.type === "web") {
+      // The web wrapper streams its Response under Lambda's runtime (runtime/web.ts); the
+      // Function URL must be in the mode that reads a streamed response.
+      platform.invokeMode = "RESPONSE_STREAM";
+    }
     if (process.type === "clock") {
       platform.scheduleExpression = eventBridgeCron(parseCrontab(process.schedule));
       platform.scheduleExpressionTimezone = process.timezone;
     }
-    return { artifacts, platform, notes: [] };
+    return { artifacts, platform, notes: recursionNotes(process, sends) };
   },
 
   scheduleOf: (process) => String(process.platform.scheduleExpression ?? ""),

@@ -2,8 +2,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { inCI } from "../../src/ci.ts";
+import { patience, reportingWait } from "../../src/deploy/patience.ts";
 import { failure, usageError } from "../../src/errors.ts";
 import { requirePackages } from "../../src/peers.ts";
+import { partitionOf } from "./partition.ts";
 
 /** The AWS SDK clients twelve calls: optional peer dependencies, installed by AWS apps only. */
 export const AWS_PACKAGES = [
@@ -29,7 +31,7 @@ export interface CallCount {
 
 const READ = /^(Get|List|Describe|Filter)/;
 
-export async function awsClients(region: string, env: NodeJS.ProcessEnv = process.env) {
+export async function awsClients(region: string, env: NodeJS.ProcessEnv = process.env, waiting?: (line: string) => void) {
   requirePackages(AWS_PACKAGES, "deploying to AWS");
   const missing = missingCredentials(env);
   if (missing) throw missing;
@@ -42,15 +44,21 @@ export async function awsClients(region: string, env: NodeJS.ProcessEnv = proces
     import("@aws-sdk/client-sts"),
   ]);
   const count: CallCount = { reads: 0, writes: 0, byOperation: {} };
-  const config = { region, maxAttempts: 5, ...fromEnvironment(env) };
+  const standIn = Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_LAMBDA);
+  // Every attempt is bounded (an endpoint that accepts and never answers must not hold a deploy
+  // for ever); the SDK retries a timed-out attempt with backoff, up to maxAttempts.
+  const { callMs, noticeMs } = patience(env);
+  const requestHandler = { connectionTimeout: Math.min(5000, callMs), requestTimeout: callMs, throwOnRequestTimeout: true };
+  const config = { region, maxAttempts: 5, requestHandler, ...fromEnvironment(env) };
   const counted = <C extends { middlewareStack: { add: (...args: never[]) => void } }>(client: C): C => {
     (client.middlewareStack as unknown as { add(mw: unknown, options: unknown): void }).add(
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string; clientName?: string }) => async (args: unknown) => {
         const name = (context.commandName ?? "Unknown").replace(/Command$/, "");
         count.byOperation[name] = (count.byOperation[name] ?? 0) + 1;
         if (READ.test(name)) count.reads++;
         else count.writes++;
-        return next(args);
+        const service = (context.clientName ?? "").replace(/Client$/, "");
+        return reportingWait(`AWS ${service} ${name}`, () => next(args), noticeMs, waiting);
       },
       { step: "initialize", name: "twelveCallCount" },
     );
@@ -65,7 +73,18 @@ export async function awsClients(region: string, env: NodeJS.ProcessEnv = proces
     logs: counted(new logs.CloudWatchLogsClient(config)),
     sts: counted(new sts.STSClient(config)),
     count,
+    lacks: (error: unknown) => standIn && unknownOperation(error),
   };
+}
+
+/**
+ * Whether an error says the endpoint has no such operation: a 404 that is not one of AWS's own
+ * errors (moto answers an HTML page for what it does not implement). Only ever true against a
+ * stand-in (AWS_ENDPOINT_URL): on AWS itself, every call twelve makes exists, and its errors count.
+ */
+function unknownOperation(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.$metadata?.httpStatusCode === 404 && !/NotFound|NoSuch/.test(e.name ?? "");
 }
 
 export type AwsClients = Awaited<ReturnType<typeof awsClients>>;
@@ -112,6 +131,7 @@ function missingCredentials(env: NodeJS.ProcessEnv) {
 export function deployRegion(configRegion: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const region = configRegion ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw usageError("no AWS region: set aws.region in twelve.config.ts, or AWS_REGION", "For example: export AWS_REGION=eu-west-1");
+  partitionOf(region); // refuses the partitions twelve cannot address
   return region;
 }
 

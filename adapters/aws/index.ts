@@ -3,6 +3,7 @@ import { awsBuild } from "./build.ts";
 import { AWS_PACKAGES } from "./client.ts";
 import { explainAwsError } from "./errors.ts";
 import { awsLimits } from "./limits.ts";
+import { awsPolicy } from "./policy.ts";
 
 /** AWS Lambda, SQS and EventBridge Scheduler, through the AWS SDK v3 (loaded only by cloud commands). */
 export const awsAdapter: Adapter = {
@@ -16,4 +17,5 @@ export const awsAdapter: Adapter = {
   dev: async () => (await import("./dev.ts")).awsDevEngine(),
   connect: async (formation, stage, options) => (await import("./stage.ts")).awsStage(formation, stage, options),
   explainError: explainAwsError,
+  policy: awsPolicy,
 };

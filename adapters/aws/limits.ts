@@ -1,5 +1,8 @@
 import type { Limits } from "../../src/adapter.ts";
 
+/** SQS's largest message: "Maximum message size: 1 MiB" (SendMessage's MessageBody, in bytes). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
 /** What AWS can hold (checked by twelve: moto checks none of it). */
 export const awsLimits: Limits = {
   webConcurrency: { min: 1, max: 1000, setting: "Lambda reserved concurrency (default account limit 1000)" },
@@ -21,4 +24,5 @@ export const awsLimits: Limits = {
       "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
     ],
   },
+  message: { bytes: MAX_MESSAGE_BYTES, setting: "an SQS message (1 MiB)" },
 };

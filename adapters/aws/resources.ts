@@ -6,6 +6,7 @@ import type { Formation } from "../../src/formation/types.ts";
 import type { AwsClients } from "./client.ts";
 import { awsContext, desiredInput, type AwsContext } from "./resources/common.ts";
 import { applyFunction, functionNames, functionRules, processFunction, readFunctions, type FunctionResource } from "./resources/function.ts";
+import { applyLogGroup, logGroupRules, processLogGroup, readLogGroups, type LogGroupResource } from "./resources/log-group.ts";
 import { applyMapping, mappingRules, readMappings, workerMapping, type MappingResource } from "./resources/mapping.ts";
 import { applyQueue, isDeadLetterQueue, processQueues, queueRules, readQueues, type QueueResource } from "./resources/queue.ts";
 import { applyRole, functionRole, readRoles, roleRules, schedulerRole, type RoleResource } from "./resources/role.ts";
@@ -17,8 +18,8 @@ import { applySchedule, applyScheduleGroup, clockSchedule, readSchedules, schedu
  * This file puts them together: the order of the desired resources, the order of the phases a
  * deploy applies them in, and one read of the whole stage.
  */
-export type AwsResource = RoleResource | QueueResource | FunctionResource | MappingResource | ScheduleGroupResource | ScheduleResource;
-export type { FunctionResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource };
+export type AwsResource = RoleResource | LogGroupResource | QueueResource | FunctionResource | MappingResource | ScheduleGroupResource | ScheduleResource;
+export type { FunctionResource, LogGroupResource, MappingResource, QueueResource, RoleResource, ScheduleGroupResource, ScheduleResource };
 
 export interface AwsTarget {
   account: string;
@@ -35,7 +36,7 @@ export function desiredResources(formation: Formation, manifest: Manifest, build
   if (formation.processes.some((p) => p.type === "clock")) resources.push(scheduleGroup(input));
   for (const process of formation.processes) {
     const built = builtProcess(manifest, process.name);
-    resources.push(functionRole(input, process, built), ...processQueues(input, process), processFunction(input, process, built));
+    resources.push(functionRole(input, process, built), processLogGroup(input, process), ...processQueues(input, process), processFunction(input, process, built));
     if (process.type === "worker") resources.push(workerMapping(input, process));
     if (process.type === "clock") {
       resources.push(schedulerRole(input, process, deadLetterQueueName(formation.app, target.stage, process.name)), clockSchedule(input, process, built));
@@ -57,25 +58,27 @@ function builtProcess(manifest: Manifest, name: string): ManifestProcess {
  */
 export async function readDeployed(clients: AwsClients, app: string, stage: string): Promise<AwsResource[]> {
   const ctx = awsContext(clients, app, stage);
+  const names = functionNames(ctx);
   const functions = async () => {
-    const names = await functionNames(ctx);
-    const [fns, mappings] = await Promise.all([readFunctions(ctx, names), readMappings(ctx, names)]);
+    const [fns, mappings] = await Promise.all([readFunctions(ctx, await names), readMappings(ctx, await names)]);
     return [...fns, ...mappings];
   };
-  const [schedules, roles, queues, fns] = await Promise.all([readSchedules(ctx), readRoles(ctx), readQueues(ctx), functions()]);
-  return [...schedules, ...roles, ...queues, ...fns];
+  const [schedules, roles, logGroups, queues, fns] = await Promise.all([readSchedules(ctx), readRoles(ctx), readLogGroups(ctx, names), readQueues(ctx), functions()]);
+  return [...schedules, ...roles, ...logGroups, ...queues, ...fns];
 }
 
 /** How each kind compares, and which deployed resources stay when they would go. */
 export const awsPlanRules: Pick<PlanOptions<AwsResource>, "rules" | "keep"> = {
-  rules: { role: roleRules, queue: queueRules, function: functionRules, mapping: mappingRules, "schedule-group": scheduleGroupRules, schedule: scheduleRules },
+  rules: { role: roleRules, "log-group": logGroupRules, queue: queueRules, function: functionRules, mapping: mappingRules, "schedule-group": scheduleGroupRules, schedule: scheduleRules },
   // A queue still holding messages is kept until --force.
   keep: (deployed) => (deployed.kind === "queue" ? whyKept(deployed.messages) : undefined),
 };
 
 /**
- * The order of a deploy, as phases: roles, dead-letter queues and the schedule group; queues;
- * functions; mappings and schedules. Deletes run the other way round.
+ * The order of a deploy, as phases: roles, dead-letter queues and the schedule group; queues and
+ * log groups (before the function, whose first log line would make one without a retention);
+ * functions; mappings and schedules. Deletes run the other way round (a log group goes after
+ * its function, which could otherwise make it again).
  */
 export function awsStep(clients: AwsClients, app: string, stage: string): (change: Change<AwsResource>) => Step {
   const ctx: AwsContext = awsContext(clients, app, stage);
@@ -85,6 +88,8 @@ export function awsStep(clients: AwsClients, app: string, stage: string): (chang
         return { phase: 0, run: () => applyRole(ctx, change) };
       case "schedule-group":
         return { phase: 0, run: () => applyScheduleGroup(ctx, change) };
+      case "log-group":
+        return { phase: 1, run: () => applyLogGroup(ctx, change) };
       case "queue":
         return { phase: isDeadLetterQueue(change.resource) ? 0 : 1, run: () => applyQueue(ctx, change) };
       case "function":

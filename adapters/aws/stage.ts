@@ -2,6 +2,7 @@ import type { CapChange, ConnectOptions, DeployedStage, ProcessStatus } from "..
 import { failure } from "../../src/errors.ts";
 import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
+import { readAccountConcurrency, reservationProblem } from "./account-limits.ts";
 import { accountOf, awsClients, deployRegion } from "./client.ts";
 import { awsDeployment } from "./deploy.ts";
 import { cloudWatchLogs } from "./logs.ts";
@@ -11,7 +12,7 @@ import { functionUrl } from "./resources/function.ts";
 /** One app's stage on AWS: the region and account of the credentials in use, checked first. */
 export async function awsStage(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage> {
   const region = deployRegion(formation.aws.region, options.env);
-  const clients = await awsClients(region, options.env);
+  const clients = await awsClients(region, options.env, options.note);
   const account = await accountOf(clients);
   const { lambda, sqs, sdk } = clients;
   const functionName = (process: string) => resourceName(formation.app, stage, process);
@@ -51,15 +52,26 @@ export async function awsStage(formation: Formation, stage: string, options: Con
 
     /** Web: reserved concurrency; worker: the event source mapping's MaximumConcurrency. */
     async scale(requests, report) {
+      // Every web function is read, and the account's room to reserve checked, before the first change.
+      const web = requests.filter((r) => r.process.type === "web");
+      const [functions, concurrency] = await Promise.all([
+        Promise.all(web.map((r) => lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: functionName(r.process.name) })).catch(() => undefined))),
+        web.length ? readAccountConcurrency(clients) : undefined,
+      ]);
+      const current = new Map(web.map((r, i) => [r.process.name, functions[i]]));
+      for (const r of web) if (!current.get(r.process.name)) throw notDeployed(r.process.name);
+      const held = functions.reduce((sum, fn) => sum + (fn?.Concurrency?.ReservedConcurrentExecutions ?? 0), 0);
+      const refused = concurrency && reservationProblem(web.map((r) => ({ process: r.process.name, reserved: r.cap })), held, concurrency, `account ${account} in ${region}`);
+      if (refused) throw refused;
+
       const changed: CapChange[] = [];
       for (const { process, cap } of requests) {
         const name = functionName(process.name);
         let change: CapChange;
         if (process.type === "web") {
-          const fn = await lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })).catch(() => undefined);
-          if (!fn) throw notDeployed(process.name);
+          const fn = current.get(process.name);
           await lambda.send(new sdk.lambda.PutFunctionConcurrencyCommand({ FunctionName: name, ReservedConcurrentExecutions: cap }));
-          change = { process: process.name, from: fn.Concurrency?.ReservedConcurrentExecutions ?? null, to: cap };
+          change = { process: process.name, from: fn?.Concurrency?.ReservedConcurrentExecutions ?? null, to: cap };
         } else {
           const [mapping] = (await lambda.send(new sdk.lambda.ListEventSourceMappingsCommand({ FunctionName: name }))).EventSourceMappings ?? [];
           if (!mapping?.UUID) throw notDeployed(process.name);

@@ -1,3 +1,4 @@
+import { patience, reportingWait } from "../../src/deploy/patience.ts";
 import { failure, usageError } from "../../src/errors.ts";
 
 /**
@@ -34,15 +35,20 @@ const PER_PAGE = 100;
 /** A guard against an API that keeps answering "more". */
 const MAX_PAGES = 1000;
 
-export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | undefined): CloudflareApi {
+export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | undefined, waiting?: (line: string) => void): CloudflareApi {
   const token = env.CLOUDFLARE_API_TOKEN;
   if (!token) throw usageError("CLOUDFLARE_API_TOKEN is not set", "Create a token with Workers Scripts and Queues edit permissions, then export CLOUDFLARE_API_TOKEN=... (in CI: a repository secret).");
   const accountId = env.CLOUDFLARE_ACCOUNT_ID || configAccountId;
   if (!accountId) throw usageError("no Cloudflare account: set CLOUDFLARE_ACCOUNT_ID, or cloudflare.accountId in twelve.config.ts", "The account id is on the dashboard's Workers overview page.");
   const baseUrl = (env.CLOUDFLARE_API_BASE_URL || "https://api.cloudflare.com/client/v4").replace(/\/+$/, "");
   const calls = { reads: 0, writes: 0 };
+  const { callMs, noticeMs } = patience(env);
 
-  /** A busy or failing API (429, 5xx) is asked again, twice, after a short wait. */
+  /**
+   * A busy or failing API (429, 5xx), or one that does not answer in time or cannot be
+   * reached, is asked again, twice, after a short wait. Every step of a deploy accepts what an
+   * earlier attempt already made, so asking again is safe.
+   */
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     return (await requestEnvelope<T>(method, path, body)).result as T;
   }
@@ -52,8 +58,9 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
       try {
         return await once<T>(method, path, body);
       } catch (error) {
-        const status = (error as { status?: number }).status ?? 0;
-        if (attempt === 3 || !(status === 429 || status >= 500)) throw error;
+        const { status = 0, retryable = false } = error as { status?: number; retryable?: boolean };
+        if (attempt === 3 || !(retryable || status === 429 || status >= 500)) throw error;
+        waiting?.(`Cloudflare's API: ${method} ${path} failed (${(error as Error).message.split(": ").at(-1)}); trying again (attempt ${attempt + 1} of 3)`);
         await new Promise((resolve) => setTimeout(resolve, 250 * 3 ** (attempt - 1)));
       }
     }
@@ -63,17 +70,29 @@ export function cloudflareApi(env: NodeJS.ProcessEnv, configAccountId: string | 
     if (method === "GET") calls.reads++;
     else calls.writes++;
     const url = `${baseUrl}/accounts/${accountId}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
+    // One bound for the whole exchange, the body included: an API that accepts the connection
+    // and never answers must not hold a deploy for ever.
+    const signal = AbortSignal.timeout(callMs);
+    const exchange = async () => {
+      const response = await fetch(url, {
         method,
+        signal,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
+      return { response, envelope: (await response.json().catch((error: unknown) => (signal.aborted ? Promise.reject(error) : {}))) as Envelope<T> };
+    };
+    let response: Response;
+    let envelope: Envelope<T>;
+    try {
+      ({ response, envelope } = await reportingWait(`Cloudflare's API: ${method} ${path}`, exchange, noticeMs, waiting));
     } catch (error) {
-      throw failure(`could not reach Cloudflare's API at ${baseUrl}: ${(error as Error).message}`, "Check the network, or CLOUDFLARE_API_BASE_URL.", error);
+      const why = signal.aborted ? `no answer to ${method} ${path} within ${callMs / 1000} s` : (error as Error).message;
+      throw Object.assign(
+        failure(`could not reach Cloudflare's API at ${baseUrl}: ${why}`, "Check the network, or CLOUDFLARE_API_BASE_URL (TWELVE_CALL_TIMEOUT sets the wait, in seconds).", error),
+        { retryable: true },
+      );
     }
-    const envelope = (await response.json().catch(() => ({}))) as Envelope<T>;
     if (!response.ok || envelope.success === false) {
       const errors = (envelope.errors ?? []).map((e) => `${e.code}: ${e.message}`).join("; ") || `HTTP ${response.status}`;
       const hint = response.status === 401 || response.status === 403 ? "Check CLOUDFLARE_API_TOKEN and its permissions." : "Fix the cause and run the command again.";

@@ -91,6 +91,7 @@ function context(api: CloudflareApi, app: string, stage: string, secrets: Record
     secrets,
     wranglerEnv: wranglerEnv(options.env, api),
     debug: options.debug,
+    scripts: deployed.scripts,
     queueIds: { ...deployed.queueIds },
     uploaded: new Set(),
     // After the uploads: wrangler may have made some consumers.
@@ -105,6 +106,8 @@ export function wranglerEnv(env: NodeJS.ProcessEnv, api: CloudflareApi): NodeJS.
 
 /** The API's words (or wrangler's) for a failed step, and what to do. */
 function explain(error: unknown): { message: string; hint: string } {
+  // twelve's own refusal (another app's resource in the way) says what to do itself.
+  if ((error as { taken?: boolean }).taken) return { message: (error as Error).message, hint: (error as { hint: string }).hint };
   const status = (error as { status?: number }).status;
   const hint = status === 401 || status === 403 ? (error as { hint?: string }).hint : undefined;
   return { message: (error as Error).message, hint: hint ?? "Fix the cause and run twelve deploy again: it carries on from what is deployed." };

@@ -66,7 +66,8 @@ export function outcomes(batch: BrokerMessage[], result: QueueResult): Outcome[]
   return batch.map((m): Outcome => {
     if (acked.has(m.id)) return { id: m.id, action: "ack" };
     if (retried.has(m.id)) return { id: m.id, action: "retry", delaySeconds: retried.get(m.id) ?? result.retryBatch.delaySeconds ?? 0 };
-    if (result.outcome !== "ok" || result.retryBatch.retry) return { id: m.id, action: "retry", delaySeconds: result.retryBatch.delaySeconds ?? 0 };
+    if (result.outcome !== "ok") return { id: m.id, action: "retry", delaySeconds: result.retryBatch.delaySeconds ?? 0, reason: `queue() ended with outcome "${result.outcome}" (a throw: see its output above)` };
+    if (result.retryBatch.retry) return { id: m.id, action: "retry", delaySeconds: result.retryBatch.delaySeconds ?? 0, reason: "retried by the worker (retryAll())" };
     return { id: m.id, action: "ack" };
   });
 }

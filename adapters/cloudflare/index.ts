@@ -2,6 +2,7 @@ import type { Adapter } from "../../src/adapter.ts";
 import { requirePackages } from "../../src/peers.ts";
 import { cloudflareBuild } from "./build.ts";
 import { cloudflareLimits } from "./limits.ts";
+import { cloudflarePolicy } from "./policy.ts";
 
 /** Cloudflare Workers, Queues and Cron Triggers: wrangler uploads, twelve does the rest through the API. */
 export const cloudflareAdapter: Adapter = {
@@ -18,4 +19,5 @@ export const cloudflareAdapter: Adapter = {
     return (await import("./dev.ts")).cloudflareDevEngine();
   },
   connect: async (formation, stage, options) => (await import("./stage.ts")).cloudflareStage(formation, stage, options),
+  policy: cloudflarePolicy,
 };

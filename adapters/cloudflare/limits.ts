@@ -12,6 +12,11 @@ import type { Limits } from "../../src/adapter.ts";
  * twelve sets no batch wait time (max_batch_timeout) nor retry delay of its own: Cloudflare's
  * defaults hold, and retry({ delaySeconds }) is checked by the platform itself.
  */
+/** "delaySeconds (when sending or retrying): 24 hours", in seconds. */
+export const MAX_DELAY_SECONDS = 24 * 3600;
+/** "Message size: 128 KB" (1 KB is 1000 bytes; about 100 bytes of it are Cloudflare's own metadata). */
+export const MAX_MESSAGE_BYTES = 128 * 1000;
+
 export const cloudflareLimits: Limits = {
   // Workers have no cap on concurrent fetch invocations (developers.cloudflare.com/workers/platform/limits/):
   // the number is reported, not enforced.
@@ -29,9 +34,6 @@ export const cloudflareLimits: Limits = {
   memory: undefined,
   timeout: undefined,
   reservedVariables: { by: "Cloudflare", names: [] },
+  message: { bytes: MAX_MESSAGE_BYTES, setting: "a Cloudflare Queues message (128 KB)" },
 };
 
-/** "delaySeconds (when sending or retrying): 24 hours", in seconds. */
-export const MAX_DELAY_SECONDS = 24 * 3600;
-/** "Message size: 128 KB" (1 KB is 1000 bytes; about 100 bytes of it are Cloudflare's own metadata). */
-export const MAX_MESSAGE_BYTES = 128 * 1000;

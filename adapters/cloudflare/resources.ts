@@ -44,6 +44,8 @@ export interface DeployedState {
   resources: CloudflareResource[];
   /** Queue ids by name, of every queue of the account (a lock's or a new one's included). */
   queueIds: Record<string, string>;
+  /** Every Worker script of the account: a create checks whose a taken name is. */
+  scripts: ScriptView[];
 }
 
 /**
@@ -58,6 +60,7 @@ export async function readDeployed(api: CloudflareApi, app: string, stage: strin
   return {
     resources: [...mine.map((q): QueueResource => ({ kind: "queue", name: q.queue_name, id: q.queue_id })), ...workers, ...readConsumers(mine)],
     queueIds: Object.fromEntries(queues.map((q) => [q.queue_name, q.queue_id])),
+    scripts,
   };
 }
 

@@ -15,7 +15,7 @@ import { accountSubdomain, workersDevUrl } from "./resources/worker.ts";
 
 /** One app's stage on Cloudflare: the token and account come from the environment, checked first. */
 export async function cloudflareStage(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage> {
-  const api = cloudflareApi(options.env, formation.cloudflare.accountId);
+  const api = cloudflareApi(options.env, formation.cloudflare.accountId, options.note);
   const workerName = (process: string) => resourceName(formation.app, stage, process);
   const notDeployed = (process: string) => failure(`${process} is not deployed to stage ${stage}`, "Run twelve deploy first.");
 

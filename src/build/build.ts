@@ -4,7 +4,9 @@ import type { Adapter } from "../adapter.ts";
 import { configError, type Problem } from "../formation/problems.ts";
 import type { Formation, Process } from "../formation/types.ts";
 import { writeArtifact } from "./artifacts.ts";
-import { bundleProcess, type Bundle } from "./bundle.ts";
+import { TwelveError } from "../errors.ts";
+import { bundleProcess, MissingDefault, type Bundle } from "./bundle.ts";
+import { handlerProblems } from "./handlers.ts";
 import type { Manifest, ManifestProcess } from "./manifest.ts";
 import { describeCall, findSendCalls, sendTargets } from "./sends.ts";
 import { TWELVE_VERSION } from "./version.ts";
@@ -34,21 +36,14 @@ export function buildDir(formation: Formation): string {
 
 /**
  * Bundles every process for the formation's target (in parallel: esbuild runs off the main
- * thread), checks the send() calls against the formation, then writes the artifacts and the
- * manifest. The previous build of the target is replaced whole, so nothing stale survives.
+ * thread), checks each entry's handler and the send() calls against the formation, then writes
+ * the artifacts and the manifest. The previous build of the target is replaced whole, so
+ * nothing stale survives.
  */
 export async function buildFormation(formation: Formation, options: BuildOptions): Promise<BuildResult> {
   const { adapter } = options;
-  const problems = adapter.check(formation);
-  if (problems.length) throw configError(formation.configFile, problems);
-
   const outDir = options.outDir ?? buildDir(formation);
-  const bundles = await Promise.all(
-    formation.processes.map((process) =>
-      bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }),
-    ),
-  );
-  const sends = await checkSends(formation, bundles);
+  const { bundles, sends } = await bundleAll(formation, adapter, outDir);
 
   // Written beside the old build and swapped in at the end: a build that fails, or another
   // build running at the same time, never leaves a half-written folder.
@@ -119,11 +114,51 @@ function describeProcess(formation: Formation, process: Process): Omit<ManifestP
   return base;
 }
 
-/** send("x") with a literal x that is not a worker fails the build, naming the file and line. */
-async function checkSends(formation: Formation, bundles: Bundle[]): Promise<string[][]> {
+/**
+ * Every process bundled, and every problem of every process in one error: the platform's
+ * objections, a missing handler, send() to what is not a worker. loadConfig() checked the
+ * handlers already; they are checked again because twelve dev rebuilds when a source changes
+ * without loading the config again. A bundle that does not compile is an error of its own
+ * (exit 1), every process's at once.
+ */
+async function bundleAll(formation: Formation, adapter: Adapter, outDir: string): Promise<{ bundles: Bundle[]; sends: string[][] }> {
+  const [handlers, settled] = await Promise.all([
+    handlerProblems(formation.processes),
+    Promise.allSettled(
+      formation.processes.map((process) => bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) })),
+    ),
+  ]);
+  const problems: Problem[] = adapter.check(formation);
+  const failures: TwelveError[] = [];
+  const bundles: (Bundle | undefined)[] = [];
+  settled.forEach((result, i) => {
+    const handler = handlers[i];
+    if (handler) problems.push(handler);
+    if (result.status === "fulfilled") return void (bundles[i] = result.value);
+    // The bundler's "no default export" is the problem the handler check already names.
+    if (result.reason instanceof MissingDefault) return void (handler ? undefined : problems.push(result.reason.problem));
+    if (!(result.reason instanceof TwelveError)) throw result.reason;
+    failures.push(result.reason);
+  });
+  if (failures.length) throw failures.length === 1 ? failures[0] : combined(failures);
+  const sends = await checkSends(formation, bundles, problems);
+  if (problems.length) throw configError(formation.configFile, problems);
+  return { bundles: bundles as Bundle[], sends };
+}
+
+/** Several processes that do not compile, in one error: each one's lines under its own heading. */
+function combined(failures: TwelveError[]): TwelveError {
+  return new TwelveError(`${failures.length} processes failed to bundle:`, {
+    exitCode: 1,
+    details: failures.flatMap((f) => [f.message, ...f.details.map((line) => `  ${line}`)]),
+    hint: failures[0]?.hint,
+  });
+}
+
+/** send("x") with a literal x that is not a worker is a problem, naming the file and line. */
+async function checkSends(formation: Formation, bundles: (Bundle | undefined)[], problems: Problem[]): Promise<string[][]> {
   const workers = formation.processes.filter((p) => p.type === "worker").map((p) => p.name);
-  const problems: Problem[] = [];
-  const found = await Promise.all(bundles.map((bundle) => findSendCalls(bundle.sources)));
+  const found = await Promise.all(formation.processes.map((_, i) => findSendCalls(bundles[i]?.sources ?? [])));
   const targets = found.map((calls, i) => {
     const process = formation.processes[i] as Process;
     for (const call of calls) {
@@ -138,6 +173,5 @@ async function checkSends(formation: Formation, bundles: Bundle[]): Promise<stri
     }
     return sendTargets(calls, workers);
   });
-  if (problems.length) throw configError(formation.configFile, problems);
   return targets;
 }

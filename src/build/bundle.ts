@@ -3,6 +3,8 @@ import * as esbuild from "esbuild";
 import type { Formation, Process } from "../formation/types.ts";
 import type { ProcessMeta } from "../runtime/types.ts";
 import { failure, TwelveError } from "../errors.ts";
+import type { Problem } from "../formation/problems.ts";
+import { HANDLERS } from "../runtime/module.ts";
 import { isOwnCode, ownModule, TWELVE_MODULES } from "./twelve-paths.ts";
 
 export interface BundleRequest {
@@ -99,16 +101,25 @@ export function twelveModules(): esbuild.Plugin {
   };
 }
 
+/**
+ * The bundler found no default export in the entry: a problem of the formation (exit 2),
+ * which buildFormation reports with the others. (The entry's own check, handlers.ts, usually
+ * names it first; this covers what that reading cannot decide.)
+ */
+export class MissingDefault extends TwelveError {
+  readonly problem: Problem;
+  constructor(process: Process) {
+    const problem = { path: `processes.${process.name}.entry`, message: `${process.entryAsWritten} has no default export; export default ${HANDLERS[process.type].shape}` };
+    super(`${problem.path}: ${problem.message}`, { exitCode: 2 });
+    this.problem = problem;
+  }
+}
+
 function bundleError(error: unknown, process: Process): TwelveError {
   const failureList = (error as { errors?: esbuild.Message[] }).errors;
   if (!failureList) return failure(`bundling process "${process.name}" failed: ${String(error)}`, undefined, error);
   const noDefault = failureList.find((e) => /No matching export .* for import "default"/.test(e.text));
-  if (noDefault) {
-    return new TwelveError(`processes.${process.name}.entry: ${process.entryAsWritten} has no default export`, {
-      exitCode: 2,
-      hint: "Export the process: `export default app` (web), `export default defineWorker(...)` (worker) or `export default defineClock(...)` (clock).",
-    });
-  }
+  if (noDefault) return new MissingDefault(process);
   const lines = failureList.map((e) =>
     e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text,
   );

@@ -40,6 +40,6 @@ export function globalFlags(values: Record<string, unknown>): GlobalFlags {
 }
 
 /** Where a cloud command finds its app and stage: the flags, the platforms and the environment. */
-export function stageOptions(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, adapters: AdapterRegistry, debug?: (line: string) => void): StageOptions {
-  return { cwd: flags.cwd, config: flags.config, target: values.target, stage: values.stage, adapters, env: process.env, ...(debug ? { debug } : {}) };
+export function stageOptions(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, adapters: AdapterRegistry, out?: { debug(line: string): void; note(line: string): void }): StageOptions {
+  return { cwd: flags.cwd, config: flags.config, target: values.target, stage: values.stage, adapters, env: process.env, ...(out ? { debug: (line: string) => out.debug(line), note: (line: string) => out.note(line) } : {}) };
 }

@@ -10,7 +10,9 @@ export const deploy: Command = {
     const flags = globalFlags(values);
     const out = new Output(flags);
     const started = performance.now();
-    return withDeployment(flags, values, adapters, out, async ({ formation, stage, deployed, deployment }) => {
+    return withDeployment(flags, values, adapters, out, async ({ formation, stage, deployed, deployment, build }) => {
+      // What the platform forced, and warnings (a worker that may loop through its own queue).
+      for (const note of build.manifest.notes) out.note(note);
       const plan = deployment.plan({ force: Boolean(values.force) });
       for (const line of formatPlan(plan)) out.line(line);
       const changes = toApply(plan);
@@ -29,7 +31,7 @@ export const deploy: Command = {
       out.line(out.dim(`Deployed ${formation.app} (${stage}) in ${(ms / 1000).toFixed(1)} s: ${deployment.callSummary()}.`));
       const urlLines = Object.entries(urls).map(([name, url]) => `- **${name}**: ${url}`);
       out.summary(`### ✅ twelve deploy: ${formation.app} (${stage}) on ${deployed.where}\n\n${planMarkdown(applied)}\n\n${urlLines.length ? `${urlLines.join("\n")}\n\n` : ""}Done in ${(ms / 1000).toFixed(1)} s.`);
-      out.result({ ok: true, app: formation.app, stage, ...deployed.place, ...planJson(applied), urls, calls: deployment.calls(), durationMs: ms });
+      out.result({ ok: true, app: formation.app, stage, ...deployed.place, notes: build.manifest.notes, ...planJson(applied), urls, calls: deployment.calls(), durationMs: ms });
       return 0;
     });
   },

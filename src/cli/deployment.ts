@@ -9,7 +9,7 @@ type Opened = Awaited<ReturnType<typeof openDeployment>>;
 
 /** What plan, deploy and destroy share: the build and the deployment, a line saying where it goes, and cleaning up after. */
 export async function withDeployment(flags: GlobalFlags, values: { stage?: string | undefined; target?: string | undefined }, adapters: AdapterRegistry, out: Output, run: (opened: Opened) => Promise<number>): Promise<number> {
-  const opened = await openDeployment(stageOptions(flags, values, adapters, (line) => out.debug(line)));
+  const opened = await openDeployment(stageOptions(flags, values, adapters, out));
   try {
     out.line(`${out.bold(opened.formation.app)} stage ${out.bold(opened.stage)} on ${opened.deployed.where}`);
     return await run(opened);

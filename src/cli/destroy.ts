@@ -13,7 +13,7 @@ export const destroy: Command = {
       const plan = deployment.plan({ destroy: true });
       if (!plan.changes.length) {
         out.line(`Nothing of ${formation.app} (${stage}) is deployed.`);
-        out.result({ ok: true, app: formation.app, stage, ...planJson(plan) });
+        out.result({ ok: true, app: formation.app, stage, ...deployed.place, ...planJson(plan) });
         return 0;
       }
       for (const line of formatPlan(plan)) out.line(line);
@@ -24,7 +24,7 @@ export const destroy: Command = {
       await deployment.apply({ destroy: true }, (line) => out.line(`  ${line}`));
       out.line(`Destroyed ${formation.app} (${stage}).`);
       out.summary(`### twelve destroy: ${formation.app} (${stage}) on ${deployed.where}\n\n${planMarkdown(plan)}`);
-      out.result({ ok: true, app: formation.app, stage, ...planJson(plan) });
+      out.result({ ok: true, app: formation.app, stage, ...deployed.place, ...planJson(plan) });
       return 0;
     });
   },

@@ -32,6 +32,9 @@ export const init: Command = {
     if (!APP_PATTERN.test(app)) {
       throw usageError(`app name "${app}" is not usable: expected 2 to 31 lower-case letters, digits or hyphens, starting with a letter`, "Pass --app NAME.");
     }
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+      throw usageError(`${dir} is a file; twelve init writes a new app into a new or empty directory`, "Choose a directory name that is not taken, e.g. twelve init my-app.");
+    }
     if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
       throw usageError(`${dir} is not empty; twelve init writes only into a new or empty directory`, "Choose another directory.");
     }

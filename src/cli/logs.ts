@@ -12,7 +12,7 @@ export const logs: Command = {
     const out = new Output(flags);
     const sinceMinutes = values.since === undefined ? undefined : Number(values.since);
     if (sinceMinutes !== undefined && (!Number.isFinite(sinceMinutes) || sinceMinutes <= 0)) throw usageError(`--since: expected minutes, got "${values.since}"`);
-    const options = stageOptions(flags, values, adapters);
+    const options = stageOptions(flags, values, adapters, out);
     const loaded = await stageFormation(options);
     const { formation } = loaded;
     const wanted = positionals.length ? positionals : formation.processes.map((p) => p.name);

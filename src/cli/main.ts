@@ -1,6 +1,6 @@
 import { adapters } from "../../adapters/index.ts";
 import { TWELVE_VERSION } from "../build/version.ts";
-import { TwelveError, usageError } from "../errors.ts";
+import { failure, TwelveError, usageError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
 
@@ -63,8 +63,14 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
   {
     name: "run",
     summary: "fire a clock now, or send one message to a worker: in the running twelve dev, or deployed with --stage",
-    usage: "twelve run PROCESS [JSON] [--stage NAME] [--target aws|cloudflare]",
+    usage: "twelve run PROCESS [JSON | -] [--stage NAME] [--target aws|cloudflare]",
     load: async () => (await import("./run.ts")).run,
+  },
+  {
+    name: "policy",
+    summary: "print what the deploying credentials need for the stage (AWS: an IAM policy document; Cloudflare: the API token's permissions)",
+    usage: "twelve policy [--stage NAME] [--account ID] [--json]",
+    load: async () => (await import("./policy.ts")).policy,
   },
 ];
 
@@ -82,9 +88,33 @@ function help(): string {
   ].join("\n");
 }
 
+/** What the file system said, in words (Node's errno codes). */
+const FILE_ERRORS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "the disk quota is used up",
+  ENOTDIR: "a part of the path is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+};
+
+/**
+ * A file twelve may not write or read (a read-only .twelve, a full disk) is the machine's
+ * state, not a bug in twelve: one line naming the path, exit status 1.
+ */
+function fileSystemFailure(error: unknown): TwelveError | undefined {
+  const { code, path: file, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  const words = code === undefined ? undefined : FILE_ERRORS[code];
+  if (words === undefined || typeof file !== "string" || typeof syscall !== "string") return undefined;
+  return failure(`cannot ${syscall} ${file}: ${words} (${code})`, "Check that folder's permissions and free space: twelve writes its build and twelve dev's state under .twelve/ beside twelve.config.ts.", error);
+}
+
 /** A platform's error (an SDK's), as that platform explains it; twelve's own and real bugs as they are. */
 function userFacing(error: unknown): unknown {
   if (error instanceof TwelveError) return error;
+  const files = fileSystemFailure(error);
+  if (files) return files;
   for (const adapter of Object.values(adapters)) {
     const explained = adapter.explainError?.(error);
     if (explained) return explained;

@@ -96,8 +96,16 @@ export class Output {
     return this.paint("2", text);
   }
 
+  /**
+   * Each line painted on its own: a code left open across a newline colours whatever the next
+   * line is to whoever reads the stream line by line (a CI log, a prefixing runner).
+   */
   paint(code: string, text: string): string {
-    return this.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+    if (!this.color) return text;
+    return text
+      .split("\n")
+      .map((line) => (line === "" ? line : `\u001b[${code}m${line}\u001b[0m`))
+      .join("\n");
   }
 }
 

@@ -9,7 +9,7 @@ export const ps: Command = {
     const { values } = parse("ps", args, { stage: { type: "string" }, target: { type: "string" } });
     const flags = globalFlags(values);
     const out = new Output(flags);
-    const { formation, stage, deployed } = await openStage(stageOptions(flags, values, adapters));
+    const { formation, stage, deployed } = await openStage(stageOptions(flags, values, adapters, out));
     const { processes: rows, notes } = await deployed.ps();
     out.line(`${out.bold(formation.app)} stage ${out.bold(stage)}`);
     const lines = table([

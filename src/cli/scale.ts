@@ -17,7 +17,7 @@ export const scale: Command = {
       if (!match) throw usageError(`"${arg}" is not PROCESS=N`, "For example: twelve scale web=100 mailer=20");
       return { name: match[1] as string, cap: Number(match[2]) };
     });
-    const options = stageOptions(flags, values, adapters);
+    const options = stageOptions(flags, values, adapters, out);
     const loaded = await stageFormation(options);
     const { formation, stage, adapter } = loaded;
 

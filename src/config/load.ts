@@ -8,7 +8,8 @@ import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
 import { isOwnCode } from "../build/twelve-paths.ts";
 import { configError, type Problem } from "../formation/problems.ts";
-import { validateFormation } from "../formation/validate.ts";
+import { checkFormation } from "../formation/validate.ts";
+import { handlerProblems } from "../build/handlers.ts";
 import type { Formation } from "../formation/types.ts";
 import { findConfig } from "./find.ts";
 
@@ -29,21 +30,24 @@ export interface LoadedConfig {
 
 /**
  * Loads twelve.config.ts: bundles it with esbuild (so TypeScript and local imports work on any
- * Node), imports the result, validates it for the target and asks the target's adapter for its
- * own objections. Packages stay external and resolve from the project's node_modules.
+ * Node), imports the result, validates it for the target (the target's adapter adding its own
+ * objections) and reads each process's entry for the handler its type needs. Every problem of
+ * all of these comes in one error: fixing one never just uncovers the next. Packages stay
+ * external and resolve from the project's node_modules.
  */
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const configFile = findConfig(options.cwd, options.config);
   const root = path.dirname(configFile);
-  const { code, dependencies } = await bundleConfig(configFile, root);
+  const { code, dependencies, duplicates } = await bundleConfig(configFile, root);
   const raw = await importBundled(code, configFile, root);
-  const formation = validateFormation(raw, { configFile, target: options.target, stage: options.stage, adapters: options.adapters });
-  const problems = options.adapters[formation.target].check(formation);
-  if (problems.length) throw configError(configFile, problems);
-  return { formation, dependencies };
+  const check = checkFormation(raw, { configFile, target: options.target, stage: options.stage, adapters: options.adapters });
+  const handlers = (await handlerProblems(check.processes)).filter((p) => p !== undefined);
+  const problems = [...duplicates, ...check.problems, ...handlers];
+  if (problems.length || !check.formation) throw configError(configFile, problems);
+  return { formation: check.formation, dependencies };
 }
 
-async function bundleConfig(configFile: string, root: string): Promise<{ code: string; dependencies: string[] }> {
+async function bundleConfig(configFile: string, root: string): Promise<{ code: string; dependencies: string[]; duplicates: Problem[] }> {
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
@@ -71,15 +75,14 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
     });
   }
   // A key written twice in an object literal silently keeps the last one: in a formation
-  // that loses a whole process, so it is an error here.
-  const duplicates = result.warnings.filter((w) => w.id === "duplicate-object-key");
-  if (duplicates.length) throw configError(configFile, duplicates.map(duplicateKeyProblem));
+  // that loses a whole process, so it is a problem, reported with the config's others.
+  const duplicates = result.warnings.filter((w) => w.id === "duplicate-object-key").map(duplicateKeyProblem);
   const dependencies = Object.keys(result.metafile.inputs)
     .map((input) => path.resolve(root, input))
     .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !isOwnCode(file));
   const output = result.outputFiles[0];
   if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
-  return { code: output.text, dependencies };
+  return { code: output.text, dependencies, duplicates };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface StageOptions {
   env?: NodeJS.ProcessEnv;
   /** Lines for --verbose. */
   debug?(line: string): void;
+  /** Lines for people, always shown (a cloud call that keeps us waiting). */
+  note?(line: string): void;
 }
 
 export interface OpenStage {
@@ -51,7 +53,7 @@ export async function openStage(options: StageOptions): Promise<OpenStage> {
 
 /** The deployed stage of a formation already loaded. */
 export async function connectStage(loaded: { formation: Formation; stage: string; adapter: Adapter }, options: StageOptions): Promise<OpenStage> {
-  const deployed = await loaded.adapter.connect(loaded.formation, loaded.stage, { env: options.env ?? process.env, debug: options.debug ?? (() => {}) });
+  const deployed = await loaded.adapter.connect(loaded.formation, loaded.stage, { env: options.env ?? process.env, debug: options.debug ?? (() => {}), ...(options.note ? { note: options.note } : {}) });
   return { ...loaded, deployed };
 }
 

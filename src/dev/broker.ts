@@ -12,6 +12,7 @@ import {
   putRecord,
   replayJournal,
   retryRecord,
+  setAside,
   type DeadLetterEntry,
   type StoredMessage,
 } from "./journal.ts";
@@ -49,7 +50,8 @@ export interface QueueSpec {
   maxRetries: number;
 }
 
-export type Outcome = { id: string; action: "ack" } | { id: string; action: "retry"; delaySeconds?: number };
+/** `reason`: why the worker retried it, when its engine can tell ("queue() threw"), for the retry line. */
+export type Outcome = { id: string; action: "ack" } | { id: string; action: "retry"; delaySeconds?: number; reason?: string };
 
 /** Hands a batch to the worker; resolves with one outcome per message. Rejecting means the worker crashed or timed out: every message of the batch is retried (its attempt counts). */
 export type Deliver = (queue: string, batch: BrokerMessage[]) => Promise<Outcome[]>;
@@ -69,12 +71,15 @@ export interface BrokerOptions {
 }
 
 export interface BrokerEvents {
-  retry?(queue: string, message: BrokerMessage, delaySeconds: number): void;
+  /** A delivery failed; `reason` says why ("jobs ran past its 3 s timeout and was killed", "retried by the worker"). */
+  retry?(queue: string, message: BrokerMessage, delaySeconds: number, reason: string): void;
   deadLetter?(queue: string, message: BrokerMessage, reason: string): void;
   /** When a batch is handed over. */
   delivered?(queue: string, batch: BrokerMessage[]): void;
   /** A batch the worker never handled, back in the queue with no attempt charged (NotDelivered). */
   released?(queue: string, batch: BrokerMessage[], why: string): void;
+  /** On open: `lines` lines of `from` (a journal or dead-letter file) could not be read and were moved to `to`. */
+  unreadable?(queue: string, lines: number, from: string, to: string): void;
 }
 
 export interface QueueStats {
@@ -192,7 +197,9 @@ export class Broker {
 
   #replay(name: string): void {
     const q = this.#queue(name);
-    const { messages } = replayJournal(q.journal.file, new Set(q.dead.map((d) => d.id)));
+    const { messages, unreadable } = replayJournal(q.journal.file, new Set(q.dead.map((d) => d.id)));
+    // Set aside before the compaction below rewrites the journal without them.
+    if (unreadable.length > 0) this.#setAside(name, q.journal.file, unreadable);
     const now = this.#clock.now();
     const ready: Live[] = [];
     for (const stored of messages) {
@@ -209,10 +216,19 @@ export class Broker {
     if (fs.existsSync(q.journal.file)) this.#compact(q);
   }
 
+  /** Moves unreadable lines of a queue's file to dir/unreadable/, and says so (see journal.ts). */
+  #setAside(queue: string, from: string, lines: string[], what: "" | "-dead-letter" = ""): void {
+    const stamp = new Date(this.#clock.now()).toISOString().replace(/[:.]/g, "-");
+    const to = path.join(this.#dir, "unreadable", `${queue}${what}-${stamp}.jsonl`);
+    setAside(to, lines);
+    this.#emit(() => this.#events.unreadable?.(queue, lines.length, from, to));
+  }
+
   #queue(name: string): Queue {
     let q = this.#queues.get(name);
     if (q === undefined) {
-      q = new Queue(name, this.#dir, loadDeadLetters(path.join(this.#dir, "dead-letter", `${name}.jsonl`)));
+      const deadFile = path.join(this.#dir, "dead-letter", `${name}.jsonl`);
+      q = new Queue(name, this.#dir, loadDeadLetters(deadFile, (lines) => this.#setAside(name, deadFile, lines, "-dead-letter")));
       this.#queues.set(name, q);
     }
     return q;
@@ -550,13 +566,13 @@ export class Broker {
         q.journal.append(ackRecord(m.id));
         continue;
       }
+      const why =
+        error !== undefined
+          ? ((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "")
+          : outcome === undefined
+            ? "the worker reported no outcome"
+            : (outcome.action === "retry" && outcome.reason) || "retried by the worker";
       if (m.attempts > maxRetries) {
-        const why =
-          error !== undefined
-            ? `worker failed: ${error instanceof Error ? error.message : String(error)}`
-            : outcome === undefined
-              ? "the worker reported no outcome"
-              : "retried by the worker";
         this.#deadLetter(q, m, `${why}; delivered ${m.attempts} times (maxRetries ${maxRetries})`);
         continue;
       }
@@ -570,7 +586,7 @@ export class Broker {
         m.state = "ready";
         q.ready.push(m);
       }
-      this.#emit(() => this.#events.retry?.(q.name, toMessage(m), delaySeconds));
+      this.#emit(() => this.#events.retry?.(q.name, toMessage(m), delaySeconds, why));
     }
     this.#afterSettle(q);
   }

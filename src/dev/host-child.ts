@@ -1,3 +1,4 @@
+import { missingHandlerIn } from "../runtime/module.ts";
 import type { FromHost, ToHost } from "./host-parent.ts";
 
 // The child side of host-parent.ts, for the host scripts of each engine.
@@ -49,7 +50,30 @@ export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown
   if (handlers.shutdown) onParentGone(handlers.shutdown);
 }
 
+/**
+ * While the host loads the process (up to hostReady()): a module without the handler of its
+ * type (twelve's wrapper throws, in Node or inside workerd, whose error miniflare passes on
+ * as text) is told to twelve dev as such, which then does not restart it: it would fail the
+ * same way until the code changes. The host stays until twelve dev lets it go (disconnects),
+ * so the message is not overtaken by the news of its exit. Any other error ends the host as
+ * Node would, and twelve dev restarts it.
+ */
+function failedToLoad(error: unknown): void {
+  const text = error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : String(error);
+  const reason = missingHandlerIn(text);
+  if (reason === undefined || !process.connected) {
+    console.error(error);
+    process.exit(1);
+  }
+  send({ kind: "unusable", reason });
+  // twelve dev disconnects at once; should it not, the host does not linger.
+  setTimeout(() => process.exit(1), 5000).unref();
+}
+process.on("uncaughtException", failedToLoad);
+
 export function hostReady(): void {
+  // Loaded: from here an uncaught error ends the host as Node's default does.
+  process.off("uncaughtException", failedToLoad);
   send({ kind: "ready" });
 }
 

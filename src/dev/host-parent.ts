@@ -1,10 +1,12 @@
-import { fork } from "node:child_process";
+import { fork, type ChildProcess } from "node:child_process";
 import { NotDelivered } from "./broker.ts";
+import { Unusable } from "./slot.ts";
 
 /** Messages between twelve dev and a process's host child. */
 export type ToHost = { kind: "invoke"; id: number; payload: unknown } | { kind: "reply"; id: number; ok: boolean; value?: unknown; error?: string };
 export type FromHost =
   | { kind: "ready" }
+  | { kind: "unusable"; reason: string }
   | { kind: "result"; id: number; ok: boolean; value?: unknown; error?: string }
   | { kind: "request"; id: number; payload: unknown };
 
@@ -30,7 +32,17 @@ export async function forkHost(options: {
   /** Requests the child makes of twelve dev (a send() from a Worker). */
   onRequest?(payload: unknown): Promise<unknown>;
 }): Promise<HostChild> {
-  const child = fork(options.script, [], { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"], env: options.env });
+  // In a process group of its own (with the workerd it may start): the terminal's Ctrl-C
+  // signals its whole foreground group, and a child killed by it would fail the work in
+  // flight (charged an attempt) that twelve dev's own shutdown lets finish.
+  const child = fork(options.script, [], { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"], env: options.env, detached: OWN_GROUP });
+  const kill = () => killGroup(child);
+  running.add(child);
+  child.once("exit", () => {
+    running.delete(child);
+    // Whatever of its group outlived it (a workerd it did not dispose of) holds a port: it goes too.
+    if (OWN_GROUP && child.pid !== undefined) signalGroup(child.pid);
+  });
   child.stdout?.on("data", splitLines(options.log));
   child.stderr?.on("data", splitLines(options.log));
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
@@ -40,6 +52,8 @@ export async function forkHost(options: {
   let going = false;
   /** Set when twelve killed it for one call's timeout: its other calls did nothing wrong. */
   let killedFor: string | undefined;
+  /** The timeout that got it killed, so the crash says so rather than "killed by SIGKILL". */
+  let timedOutAfter: number | undefined;
   const ended = new Promise<string>((resolve) => {
     child.on("exit", (code, signal) => {
       going = true;
@@ -49,13 +63,15 @@ export async function forkHost(options: {
         p.reject(killedFor ? new NotDelivered(`${options.name} was restarted because ${killedFor}`) : new Error(`${options.name} ${reason}`));
       }
       pending.clear();
-      if (!stopping) resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`);
+      if (!stopping) resolve(timedOutAfter !== undefined ? `ran past its ${timedOutAfter} s timeout and was killed` : reason);
     });
   });
   const started = new Promise<void>((resolve, reject) => {
     void ended.then((reason) => reject(new Error(`it ${reason} while starting`)));
     child.on("message", (message: FromHost) => {
       if (message.kind === "ready") resolve();
+      // Loaded without its handler: not a crash to restart (slot.ts); the child waits to be let go.
+      if (message.kind === "unusable") (reject(new Unusable(message.reason)), child.disconnect());
       if (message.kind === "result") {
         const waiter = pending.get(message.id);
         pending.delete(message.id);
@@ -83,8 +99,9 @@ export async function forkHost(options: {
           pending.delete(id);
           going = true;
           killedFor ??= `another call timed out after ${timeoutSeconds} s`;
+          timedOutAfter ??= timeoutSeconds;
           reject(new Error(`${options.name} timed out after ${timeoutSeconds} s; restarting it`));
-          child.kill("SIGKILL");
+          kill();
         }, timeoutSeconds * 1000);
         pending.set(id, {
           resolve: (v) => (clearTimeout(timer), resolve(v)),
@@ -100,11 +117,38 @@ export async function forkHost(options: {
       const gone = new Promise((resolve) => child.once("exit", resolve));
       // Closing the channel asks the child to finish what it serves and exit.
       if (child.connected) child.disconnect();
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      const timer = setTimeout(() => kill(), graceMs);
       await gone;
       clearTimeout(timer);
     },
   };
+}
+
+const OWN_GROUP = process.platform !== "win32";
+
+/**
+ * The host children alive. In groups of their own, they no longer die with twelve dev's: when
+ * twelve dev exits, they go too, even one busy in a loop that would never see its IPC close.
+ */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) killGroup(child);
+});
+
+/** SIGKILL for the child and what it started (its group), if it still runs. */
+function killGroup(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  if (!OWN_GROUP || !signalGroup(child.pid)) child.kill("SIGKILL");
+}
+
+/** SIGKILL for every process of the group a host child leads; false when there is none left. */
+function signalGroup(pid: number): boolean {
+  try {
+    process.kill(-pid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Complete lines of a stream, one call each. */

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import path from "node:path";
 
 /**
  * The on-disk side of the dev broker: append-only JSON-lines files written in groups, and
@@ -14,6 +15,8 @@ import fs from "node:fs";
  *   {"op":"ack","id"}                            done
  *   {"op":"dead","id"}                           moved to dir/dead-letter/<queue>.jsonl
  * A message whose last record is "out" was in flight when the process died: it is ready again.
+ * A line that cannot be read is never just skipped: the broker moves it to
+ * dir/unreadable/<queue>-<time>.jsonl and says so (it may have held an accepted message).
  */
 
 /** A message's durable state: what a "put" record holds. */
@@ -148,13 +151,24 @@ export class AppendLog {
   }
 }
 
-/** The parsed lines of a JSON-lines file; a line that does not parse (a torn last write) is skipped. */
-function* readRecords(file: string): Generator<Record<string, unknown>> {
+/** A JSON-lines file's records, and the lines that are not one (kept as they are, to be set aside). */
+interface ReadLines {
+  records: Record<string, unknown>[];
+  unreadable: string[];
+}
+
+/**
+ * Reads a JSON-lines file. A line is unreadable when it is not JSON, or not the record `valid`
+ * wants (a torn last write, a hand edit, a disk fault): it is returned, not dropped, because it
+ * may be the only copy of an accepted message.
+ */
+function readLines(file: string, valid: (record: Record<string, unknown>) => boolean): ReadLines {
+  const read: ReadLines = { records: [], unreadable: [] };
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return read;
     throw error;
   }
   for (const line of text.split("\n")) {
@@ -163,66 +177,93 @@ function* readRecords(file: string): Generator<Record<string, unknown>> {
     try {
       record = JSON.parse(line);
     } catch {
+      read.unreadable.push(line);
       continue;
     }
-    if (record !== null && typeof record === "object" && typeof (record as { id?: unknown }).id === "string") {
-      yield record as Record<string, unknown>;
-    }
+    const usable = record !== null && typeof record === "object" && typeof (record as { id?: unknown }).id === "string" && valid(record as Record<string, unknown>);
+    if (usable) read.records.push(record as Record<string, unknown>);
+    else read.unreadable.push(line);
   }
+  return read;
 }
 
 const isNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
-/**
- * Rebuilds a queue's live messages from its journal, in send order. `dead` holds the ids
- * already in the dead-letter file: a crash between writing the dead letter and its "dead"
- * record would otherwise bring the message back to life.
- */
-export function replayJournal(file: string, dead: ReadonlySet<string>): { messages: StoredMessage[]; records: number } {
-  const live = new Map<string, StoredMessage>();
-  let records = 0;
-  for (const r of readRecords(file)) {
-    records++;
-    const id = r.id as string;
-    if (r.op === "put") {
-      if (!isNumber(r.sentAt) || !isNumber(r.availableAt) || !isNumber(r.attempts)) continue;
-      live.set(id, { id, bodyJson: JSON.stringify(r.body ?? null), sentAt: r.sentAt, availableAt: r.availableAt, attempts: r.attempts });
-      continue;
-    }
-    const m = live.get(id);
-    if (m === undefined) continue;
-    if (r.op === "out" && isNumber(r.attempts)) m.attempts = r.attempts;
-    else if ((r.op === "retry" || r.op === "release") && isNumber(r.availableAt) && isNumber(r.attempts)) {
-      m.availableAt = r.availableAt;
-      m.attempts = r.attempts;
-    } else if (r.op === "ack" || r.op === "dead") live.delete(id);
+/** Whether a journal record has what its op needs; anything else is unreadable. */
+function validJournalRecord(r: Record<string, unknown>): boolean {
+  switch (r.op) {
+    case "put":
+      return isNumber(r.sentAt) && isNumber(r.availableAt) && isNumber(r.attempts) && "body" in r;
+    case "out":
+      return isNumber(r.attempts);
+    case "retry":
+    case "release":
+      return isNumber(r.availableAt) && isNumber(r.attempts);
+    case "ack":
+    case "dead":
+      return true;
+    default:
+      return false;
   }
-  return { messages: [...live.values()].filter((m) => !dead.has(m.id)), records };
 }
 
 /**
- * Reads a dead-letter file, first cutting off a torn last line: the next append would
- * otherwise be glued to it and both records lost. The message of a torn dead letter is not
- * lost: its "dead" journal record is written only after the dead letter.
+ * Rebuilds a queue's live messages from its journal, in send order. `dead` holds the ids
+ * already in the dead-letter file: a crash between writing the dead letter and its "dead"
+ * record would otherwise bring the message back to life. `unreadable` are the lines it could
+ * not use, for the caller to set aside before the journal is rewritten without them.
  */
-export function loadDeadLetters(file: string): DeadLetterEntry[] {
-  try {
-    const text = fs.readFileSync(file, "utf8");
-    if (text !== "" && !text.endsWith("\n")) fs.truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
+export function replayJournal(file: string, dead: ReadonlySet<string>): { messages: StoredMessage[]; records: number; unreadable: string[] } {
+  const live = new Map<string, StoredMessage>();
+  const { records, unreadable } = readLines(file, validJournalRecord);
+  for (const r of records) {
+    const id = r.id as string;
+    if (r.op === "put") {
+      live.set(id, { id, bodyJson: JSON.stringify(r.body ?? null), sentAt: r.sentAt as number, availableAt: r.availableAt as number, attempts: r.attempts as number });
+      continue;
+    }
+    // A record about a message this journal does not hold (its "put" was unreadable) changes nothing.
+    const m = live.get(id);
+    if (m === undefined) continue;
+    if (r.op === "out") m.attempts = r.attempts as number;
+    else if (r.op === "retry" || r.op === "release") {
+      m.availableAt = r.availableAt as number;
+      m.attempts = r.attempts as number;
+    } else live.delete(id);
   }
-  const entries: DeadLetterEntry[] = [];
-  for (const r of readRecords(file)) {
-    entries.push({
-      id: r.id as string,
-      body: r.body,
-      attempts: isNumber(r.attempts) ? r.attempts : 0,
-      sentAt: isNumber(r.sentAt) ? r.sentAt : 0,
-      reason: typeof r.reason === "string" ? r.reason : "",
-      diedAt: isNumber(r.diedAt) ? r.diedAt : 0,
-    });
+  return { messages: [...live.values()].filter((m) => !dead.has(m.id)), records: records.length, unreadable };
+}
+
+/**
+ * Writes unreadable lines to `file` (appending: one open may set aside both a queue's journal
+ * and its dead letters), for the user to read. Throws when it cannot: then the lines must stay
+ * where they are, so nothing may rewrite their file.
+ */
+export function setAside(file: string, lines: readonly string[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, lines.map((line) => `${line}\n`).join(""));
+}
+
+/**
+ * Reads a dead-letter file. Its unreadable lines (a torn last one, say) go to `aside` first,
+ * then the file is rewritten without them: the next append would otherwise be glued to a torn
+ * line and both records lost. The message of a torn dead letter is not lost: its "dead"
+ * journal record is written only after the dead letter, so the journal still holds it.
+ */
+export function loadDeadLetters(file: string, aside: (lines: string[]) => void): DeadLetterEntry[] {
+  const { records, unreadable } = readLines(file, () => true);
+  if (unreadable.length > 0) {
+    aside(unreadable);
+    const temp = `${file}.tmp`;
+    fs.writeFileSync(temp, records.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    fs.renameSync(temp, file);
   }
-  return entries;
+  return records.map((r) => ({
+    id: r.id as string,
+    body: r.body,
+    attempts: isNumber(r.attempts) ? r.attempts : 0,
+    sentAt: isNumber(r.sentAt) ? r.sentAt : 0,
+    reason: typeof r.reason === "string" ? r.reason : "",
+    diedAt: isNumber(r.diedAt) ? r.diedAt : 0,
+  }));
 }

@@ -8,6 +8,8 @@ export interface Printer {
 // Like foreman: one stream of lines, each prefixed by its process in its own colour, and
 // twelve's own events (ready, reload, crash, retry, dead-letter) set apart in bold.
 const COLOURS = ["36", "33", "32", "35", "34", "96", "93", "92", "95", "94"];
+/** Red for what went wrong, yellow for what needs a look; the rest (ready, clock, stop) green. */
+const EVENT_COLOURS: Record<string, string> = { crash: "31", "dead-letter": "31", error: "31", warn: "33", retry: "33", reload: "33" };
 
 export class DevLog {
   readonly #out: Printer;
@@ -32,7 +34,7 @@ export class DevLog {
 
   /** One of twelve's own events, about a process or the whole formation. */
   event(kind: string, text: string): void {
-    const colour = kind === "crash" || kind === "dead-letter" || kind === "error" ? "31" : kind === "retry" || kind === "reload" ? "33" : "32";
+    const colour = EVENT_COLOURS[kind] ?? "32";
     this.#out.line(`${this.#out.paint("1", "twelve".padEnd(this.#width))} | ${this.#out.paint(`1;${colour}`, kind)} ${text}`);
   }
 }

@@ -10,25 +10,39 @@ export interface ReloadPlan {
   keep: string[];
 }
 
+export interface ReloadChange {
+  /** Whether a file that changed is one of the process's own sources (in the old build or the new). */
+  edited(process: string): boolean;
+  /** Whether what every bundle is built from, beyond its process, changed: the app's name, its secrets' names, the target. */
+  formationChanged: boolean;
+}
+
 /**
- * A process restarts only when what it runs or how it is set up differs: its bundle, its
+ * A process restarts only when what it runs or how it is set up differs: its code, its
  * settings, its variables, the queues it may send to; or when it is not up (a crashing
  * process is started afresh by the edit that may have fixed it).
+ *
+ * Its code differs when its bundle does for a reason of its own: one of its sources changed,
+ * or what its bundle is built from. Every bundle also carries the list of the formation's
+ * workers (for send()'s error about a name that is not one), so adding a worker changes every
+ * bundle without changing what any of them does: a process that may send to the new worker has
+ * it in its sends, and restarts for that.
  */
-export function planReload(running: ReadonlyMap<string, { spec: SlotSpec; up: boolean }>, next: readonly SlotSpec[]): ReloadPlan {
+export function planReload(running: ReadonlyMap<string, { spec: SlotSpec; up: boolean }>, next: readonly SlotSpec[], change: ReloadChange): ReloadPlan {
   const wanted = new Set(next.map((s) => s.process.name));
   const plan: ReloadPlan = { remove: [...running.keys()].filter((name) => !wanted.has(name)), start: [], keep: [] };
   for (const spec of next) {
     const old = running.get(spec.process.name);
-    if (old && old.up && !changed(old.spec, spec)) plan.keep.push(spec.process.name);
+    if (old && old.up && !changed(old.spec, spec, change)) plan.keep.push(spec.process.name);
     else plan.start.push(spec.process.name);
   }
   return plan;
 }
 
-function changed(old: SlotSpec, fresh: SlotSpec): boolean {
+function changed(old: SlotSpec, fresh: SlotSpec, change: ReloadChange): boolean {
+  const bundleChanged = old.built.artifacts.bundle?.sha256 !== fresh.built.artifacts.bundle?.sha256;
   return (
-    old.built.artifacts.bundle?.sha256 !== fresh.built.artifacts.bundle?.sha256 ||
+    (bundleChanged && (change.edited(fresh.process.name) || change.formationChanged)) ||
     JSON.stringify(old.process) !== JSON.stringify(fresh.process) ||
     JSON.stringify(old.variables) !== JSON.stringify(fresh.variables) ||
     old.built.sends.join() !== fresh.built.sends.join() ||

@@ -12,6 +12,15 @@ export class SlotGone extends Error {
   override readonly name = "SlotGone";
 }
 
+/**
+ * A process that cannot run as it was built: its module loads but lacks the handler of its
+ * type. Starting it again would fail the same way, so its slot waits for a reload (an edit
+ * that rebuilds it) instead of restarting.
+ */
+export class Unusable extends Error {
+  override readonly name = "Unusable";
+}
+
 /** What a slot runs: the process, as configured and as built, and its environment. */
 export interface SlotSpec {
   process: Process;
@@ -24,6 +33,8 @@ export interface SlotEvents {
   ready(slot: ProcessSlot): void;
   /** The process ended by itself, or did not start; it starts again after `delayMs`. */
   crash(slot: ProcessSlot, reason: string, delayMs: number): void;
+  /** The process cannot run as built (Unusable): it is not started again until a reload replaces the slot. */
+  unusable?(slot: ProcessSlot, reason: string): void;
 }
 
 /** A process that ran this long before it crashed starts over at the shortest delay. */
@@ -35,15 +46,18 @@ const MAX_DELAY_MS = 10_000;
  * One process of the formation under twelve dev, with an explicit lifecycle:
  *
  *   starting ──▶ up ──(ends by itself)──▶ crashed ──(backoff)──▶ starting ...
+ *   starting ──(Unusable)──▶ unusable (until a reload replaces the slot)
  *   any state ──stop()──▶ stopped (for good: a reload makes a new slot)
  *
  * `whenUp()` resolves with the running process, waiting through starts and restarts, and
  * rejects with SlotGone once the slot is stopped: a promise that waits for a state can also
- * say "never", so a stopped or replaced process cannot deadlock what waited for it.
+ * say "never", so a stopped or replaced process cannot deadlock what waited for it. An
+ * unusable slot's waiters wait for the reload that replaces it: its batches are neither
+ * charged an attempt nor handed back to be offered again at once.
  */
 export class ProcessSlot {
   readonly spec: SlotSpec;
-  state: "starting" | "up" | "crashed" | "stopped" = "starting";
+  state: "starting" | "up" | "crashed" | "unusable" | "stopped" = "starting";
   current: DevProcess | undefined;
   restarts = 0;
   readonly #launch: (spec: SlotSpec) => Promise<DevProcess>;
@@ -83,6 +97,10 @@ export class ProcessSlot {
     try {
       instance = await this.#launch(this.spec);
     } catch (error) {
+      if (error instanceof Unusable && !this.stopped) {
+        this.state = "unusable";
+        return this.#events.unusable?.(this, error.message);
+      }
       return this.#crashed(`failed to start: ${(error as Error).message}`);
     }
     // Stopped while it started: it never counts as up.

@@ -61,10 +61,16 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
   const describeLock = () => lock.describe(formation.processes.filter((p) => p.type === "web").map((p) => `http://localhost:${ports.get(p.name)}`));
   describeLock();
   const broker = await Broker.open(path.join(formation.root, ".twelve", "dev", "broker"), {
-    retry: (queue, message, delay) => log.event("retry", `${queue} message ${message.id} (attempt ${message.attempts} failed), again in ${delay} s`),
+    retry: (queue, message, delay, reason) => log.event("retry", `${queue} message ${message.id}: attempt ${message.attempts} failed (${reason}); again in ${delay} s`),
     deadLetter: (queue, message, reason) =>
       log.event("dead-letter", `${queue} message ${message.id}: ${reason}; kept in .twelve/dev/broker/dead-letter/${queue}.jsonl`),
     released: (queue, batch, why) => log.event("retry", `${queue} ${batch.length === 1 ? `message ${batch[0]?.id}` : `${batch.length} messages`} back in the queue, no attempt counted: ${why}`),
+    unreadable: (queue, lines, from, to) =>
+      log.event(
+        "warn",
+        `${queue}: ${lines} unreadable line${lines === 1 ? "" : "s"} in ${path.relative(formation.root, from)}, set aside in ${path.relative(formation.root, to)}; ` +
+          `a message only they held is not delivered: read it there, and send what still matters again (twelve run ${queue} - < message.json)`,
+      ),
   });
   const slots = new Map<string, ProcessSlot>();
   /** Each clock slot's schedule: the slot a reload replaces keeps its own until it is stopped. */
@@ -114,6 +120,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     const slot = new ProcessSlot(specOf(process), launch, {
       ready: (s) => log.event("ready", describe(s, clocks.get(s)?.next())),
       crash: (s, reason, delay) => log.event("crash", `${s.name} ${reason}; restarting in ${delay} ms`),
+      unusable: (_s, reason) => log.event("error", `${reason}; not restarted until a change fixes it (twelve dev rebuilds on save)`),
     });
     slots.set(process.name, slot);
     if (process.type === "clock") {
@@ -181,9 +188,15 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     if (process.type === "web") return { status: 400, body: { error: `"${name}" is a web process: send it HTTP at ${slot.current?.url ?? `port ${slot.spec.port}`}` } };
     if (process.type === "worker") {
       if (body === undefined) return { status: 400, body: { error: `"${name}" is a worker: give the message as JSON, e.g. twelve run ${name} '{"hello":"world"}'` } };
+      // The deployed queue would refuse it: so does the local one.
+      const limit = adapter().limits.message;
+      const bytes = Buffer.byteLength(JSON.stringify(body));
+      if (bytes > limit.bytes) return { status: 400, body: { error: `the message is ${bytes} bytes as JSON; ${limit.setting} holds at most ${limit.bytes}` } };
       const { id } = await broker.send(name, body);
       return { status: 202, body: { sent: name, id } };
     }
+    // A run would wait for the edit that fixes it: say so now instead (a message, above, waits).
+    if (slot.state === "unusable") return { status: 409, body: { error: `${name} cannot run as built (twelve dev's output says why): fix it and save, then run it again` } };
     const scheduledTime = Date.now();
     log.event("clock", `${name} fired by twelve run`);
     try {
@@ -198,7 +211,10 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
 
   await Promise.all(formation.processes.map((process) => newSlot(process).start()));
   broker.configure(queueSpecs(), deliver);
-  log.event("ready", `${formation.app} on ${formation.target}: ${formation.processes.length} processes; twelve run PROCESS [JSON] reaches them (server ${server.url})`);
+  // A process that cannot run is not counted as ready (slot.ts, Unusable).
+  const unusable = [...slots.values()].filter((s) => s.state === "unusable").map((s) => s.name);
+  const count = unusable.length ? `${formation.processes.length - unusable.length} of ${formation.processes.length} processes (${unusable.join(", ")} cannot run: see above)` : `${formation.processes.length} processes`;
+  log.event(unusable.length ? "warn" : "ready", `${formation.app} on ${formation.target}: ${count}; twelve run PROCESS [JSON] reaches them (server ${server.url})`);
 
   // ---- reload ----
 
@@ -228,6 +244,10 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     } catch (error) {
       return reportError(error, `${shown} changed, but the build failed; still running the previous build`);
     }
+    // A process's code changed if one of its own sources did, in the old build or the new one.
+    const oldSources = build.sources;
+    const edited = (name: string) => changed.some((file) => oldSources[name]?.includes(file) || nextBuild.sources[name]?.includes(file));
+    const formationChanged = bundleInputs(formation) !== bundleInputs(next);
     formation = next;
     dependencies = nextDependencies;
     build = nextBuild;
@@ -237,7 +257,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     describeLock();
 
     const running = new Map([...slots].map(([name, slot]) => [name, { spec: slot.spec, up: slot.state === "up" }]));
-    const plan = planReload(running, formation.processes.map(specOf));
+    const plan = planReload(running, formation.processes.map(specOf), { edited, formationChanged });
     for (const name of plan.remove) {
       await stopSlot(slots.get(name) as ProcessSlot, "stopped");
       slots.delete(name);
@@ -302,6 +322,11 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What every process's bundle and platform settings are made from, beyond the process itself. */
+function bundleInputs(formation: Formation): string {
+  return JSON.stringify([formation.app, formation.target, formation.secrets, formation.aws, formation.cloudflare]);
 }
 
 function builtOf(build: BuildResult, name: string): ManifestProcess {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LOG_RETENTION_DAYS } from "./limits.ts";
 import { APP_PATTERN } from "./names.ts";
 
 /**
@@ -26,6 +27,9 @@ const worker = z.strictObject({
   concurrency: positive,
   batchSize: positive.optional(),
   maxRetries: wholeNumber.min(0, { error: "expected a whole number of at least 0" }).optional(),
+  aws: z
+    .strictObject({ recursiveLoop: z.enum(["allow", "terminate"], { error: 'expected "allow" or "terminate" (Lambda\'s recursive loop detection)' }).optional() })
+    .optional(),
   ...common,
 });
 const clock = z.strictObject({
@@ -59,6 +63,10 @@ export const configSchema = z.strictObject({
       memory: positive.optional(),
       timeout: positive.optional(),
       architecture: z.enum(["arm64", "x86_64"], { error: 'expected "arm64" or "x86_64"' }).optional(),
+      logRetentionDays: z
+        .number()
+        .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), { error: `expected one of CloudWatch Logs' retention periods in days: ${LOG_RETENTION_DAYS.join(", ")}` })
+        .optional(),
     })
     .optional(),
   cloudflare: z

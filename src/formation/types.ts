@@ -34,7 +34,12 @@ export interface WorkerProcessConfig extends CommonProcessConfig {
   batchSize?: number;
   /** Retries after the first attempt before a message goes to the dead-letter queue, default 3. */
   maxRetries?: number;
+  /** AWS only. "allow": Lambda lets this worker send() to its own queue (or round a loop of workers) without stopping it after about 16 rounds. */
+  aws?: { recursiveLoop?: RecursiveLoop };
 }
+
+/** Lambda's recursive loop detection for a worker: "terminate" (AWS's default) or "allow". */
+export type RecursiveLoop = "allow" | "terminate";
 
 export interface ClockProcessConfig extends CommonProcessConfig {
   type: "clock";
@@ -58,7 +63,8 @@ export interface TwelveConfig {
   env?: Record<string, string>;
   /** Names of secrets, read from the deploying environment, never bundled. */
   secrets?: string[];
-  aws?: { region?: string; memory?: number; architecture?: "arm64" | "x86_64"; timeout?: number };
+  /** `logRetentionDays`: how long CloudWatch keeps the functions' logs, one of CloudWatch's values (default 30). */
+  aws?: { region?: string; memory?: number; architecture?: "arm64" | "x86_64"; timeout?: number; logRetentionDays?: number };
   cloudflare?: { compatibilityDate?: string; compatibilityFlags?: string[]; accountId?: string };
 }
 
@@ -86,6 +92,8 @@ export interface WorkerProcess extends ProcessBase {
   concurrency: number;
   batchSize: number;
   maxRetries: number;
+  /** Always set by validation; optional so that a Process written by hand (tests, the API) still type-checks. */
+  aws?: { recursiveLoop: RecursiveLoop };
 }
 
 export interface ClockProcess extends ProcessBase {
@@ -102,7 +110,7 @@ export interface Formation {
   target: Target;
   processes: Process[];
   secrets: string[];
-  aws: { region: string | undefined; memory: number; architecture: "arm64" | "x86_64"; timeout: number };
+  aws: { region: string | undefined; memory: number; architecture: "arm64" | "x86_64"; timeout: number; logRetentionDays: number };
   cloudflare: { compatibilityDate: string; compatibilityFlags: string[]; accountId: string | undefined };
   /** Absolute path of the config file and its directory (entries resolve from there). */
   configFile: string;
@@ -115,6 +123,9 @@ export const DEFAULTS = {
   architecture: "arm64",
   batchSize: 10,
   maxRetries: 3,
+  // A month of logs: enough to look back on an incident, without keeping them (and paying) forever.
+  logRetentionDays: 30,
+  recursiveLoop: "terminate",
   timezone: "UTC",
   compatibilityDate: "2026-08-01",
   compatibilityFlags: ["nodejs_compat"],

@@ -5,8 +5,9 @@ import { CrontabError, parseCrontab } from "./crontab.ts";
 import { isRange, type AdapterRegistry, type Limits } from "../adapter.ts";
 import type { Range } from "./limits.ts";
 import { LONGEST_SUFFIX, MAX_RESOURCE_NAME, NAME_PATTERN, resourceName } from "./names.ts";
-import { configError, type Problem } from "./problems.ts";
-import { configSchema, type ParsedConfig } from "./schema.ts";
+import type { Problem } from "./problems.ts";
+import { configSchema } from "./schema.ts";
+import { salvage, type Salvaged } from "./salvage.ts";
 import { isTimeZone } from "./timezone.ts";
 import { DEFAULTS, TARGETS, type Formation, type Process, type Target } from "./types.ts";
 
@@ -21,22 +22,34 @@ export interface ValidateOptions {
 
 const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
 
-/**
- * Turns what twelve.config.ts exported into a Formation for one target, or throws one
- * TwelveError listing every problem (each naming the process and key), exit status 2.
- */
-export function validateFormation(raw: unknown, options: ValidateOptions): Formation {
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw configError(options.configFile, parsed.error.issues.map(describeIssue));
-  const config = parsed.data;
-  const problems: Problem[] = [];
+export interface FormationCheck {
+  /** Usable only when there are no problems; undefined when not even the target is known. */
+  formation: Formation | undefined;
+  /** The processes that could be read, for the checks that follow (their entries' exports). */
+  processes: Process[];
+  problems: Problem[];
+}
 
-  const target = resolveTarget(config, options.target, problems);
+/**
+ * Turns what twelve.config.ts exported into a Formation for one target, with every problem of
+ * it in one pass: the shape (zod), then names, entries, schedules, variables and ranges, then
+ * the target platform's own objections (adapter.check), so that fixing one never just uncovers
+ * the next. Where the shape is wrong, the checks after it run on the parts that are right
+ * (salvage.ts). loadConfig() adds the entries' exports and throws them all as one error.
+ */
+export function checkFormation(raw: unknown, options: ValidateOptions): FormationCheck {
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  const problems: Problem[] = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const config = parsed.success ? parsed.data : salvage(raw);
+  if (!config) return { formation: undefined, processes: [], problems };
+  const targetWritten = typeof raw === "object" && raw !== null && (raw as { target?: unknown }).target !== undefined;
+
+  const target = resolveTarget(config, options.target, targetWritten, problems);
   const stage = options.stage ?? DEFAULTS.stage;
   const root = path.dirname(options.configFile);
   const processes: Process[] = [];
 
-  for (const [name, spec] of Object.entries(config.processes)) {
+  for (const [name, spec] of Object.entries(config.processes ?? {})) {
     const at = (key: string) => `processes.${name}${key ? `.${key}` : ""}`;
     checkProcessName(config.app, stage, name, at(""), problems);
     const entry = path.resolve(root, spec.entry);
@@ -70,6 +83,7 @@ export function validateFormation(raw: unknown, options: ValidateOptions): Forma
         concurrency: spec.concurrency,
         batchSize: spec.batchSize ?? DEFAULTS.batchSize,
         maxRetries: spec.maxRetries ?? DEFAULTS.maxRetries,
+        aws: { recursiveLoop: spec.aws?.recursiveLoop ?? DEFAULTS.recursiveLoop },
       });
     } else {
       processes.push({ ...base, type: "web", concurrency: spec.concurrency });
@@ -79,10 +93,12 @@ export function validateFormation(raw: unknown, options: ValidateOptions): Forma
   const secrets = config.secrets ?? [];
   checkVariables(config, secrets, target ? options.adapters[target].limits.reservedVariables : undefined, problems);
   if (target) for (const p of processes) checkRanges(p, target, options.adapters, config, problems);
-  if (problems.length > 0 || !target) throw configError(options.configFile, problems);
+  if (!target) return { formation: undefined, processes, problems };
 
-  return {
-    app: config.app,
+  const formation: Formation = {
+    // Only a placeholder when the app name itself is wrong (already a problem): the platform's
+    // checks below still run, and name it in their messages.
+    app: config.app ?? "<app>",
     target,
     processes,
     secrets,
@@ -91,6 +107,7 @@ export function validateFormation(raw: unknown, options: ValidateOptions): Forma
       memory: config.aws?.memory ?? DEFAULTS.memory,
       architecture: config.aws?.architecture ?? DEFAULTS.architecture,
       timeout: config.aws?.timeout ?? DEFAULTS.timeout,
+      logRetentionDays: config.aws?.logRetentionDays ?? DEFAULTS.logRetentionDays,
     },
     cloudflare: {
       compatibilityDate: config.cloudflare?.compatibilityDate ?? DEFAULTS.compatibilityDate,
@@ -100,20 +117,23 @@ export function validateFormation(raw: unknown, options: ValidateOptions): Forma
     configFile: options.configFile,
     root,
   };
+  problems.push(...options.adapters[target].check(formation));
+  return { formation, processes, problems };
 }
 
-function resolveTarget(config: ParsedConfig, flag: string | undefined, problems: Problem[]): Target | undefined {
+function resolveTarget(config: Salvaged, flag: string | undefined, written: boolean, problems: Problem[]): Target | undefined {
   if (flag !== undefined) {
     if ((TARGETS as readonly string[]).includes(flag)) return flag as Target;
     problems.push({ path: "--target", message: `expected "aws" or "cloudflare", got "${flag}"` });
     return undefined;
   }
   if (config.target) return config.target;
-  problems.push({ path: "target", message: 'no target: set target: "aws" or "cloudflare" in the config, or pass --target' });
+  // A target written but wrong is already a problem of the shape.
+  if (!written) problems.push({ path: "target", message: 'no target: set target: "aws" or "cloudflare" in the config, or pass --target' });
   return undefined;
 }
 
-function checkProcessName(app: string, stage: string, name: string, at: string, problems: Problem[]): void {
+function checkProcessName(app: string | undefined, stage: string, name: string, at: string, problems: Problem[]): void {
   if (!NAME_PATTERN.test(name)) {
     problems.push({ path: at, message: `process name "${name}" must be lower-case letters, digits and single hyphens, starting with a letter` });
     return;
@@ -121,7 +141,8 @@ function checkProcessName(app: string, stage: string, name: string, at: string, 
   if (name.endsWith("-dlq")) {
     problems.push({ path: at, message: `process name "${name}" ends in "-dlq", which twelve uses for dead-letter queues: rename it` });
   }
-  const longest = resourceName(app, stage, name) + LONGEST_SUFFIX;
+  // Without a valid app name (a problem of its own) the length is not known.
+  const longest = app === undefined ? "" : resourceName(app, stage, name) + LONGEST_SUFFIX;
   if (longest.length > MAX_RESOURCE_NAME) {
     problems.push({
       path: at,
@@ -149,27 +170,38 @@ function checkEntry(file: string): string | undefined {
   return undefined;
 }
 
-function checkVariables(config: ParsedConfig, secrets: string[], reserved: Limits["reservedVariables"] | undefined, problems: Problem[]): void {
+/**
+ * Plain variables and secrets end up in the same environment, so a secret obeys the same
+ * rules as a variable: not twelve's own TWELVE_ names, not a name the platform sets itself
+ * (a secret AWS_SECRET_ACCESS_KEY would be refused by Lambda, or replace the function's own
+ * credentials).
+ */
+function checkVariables(config: Salvaged, secrets: string[], reserved: Limits["reservedVariables"] | undefined, problems: Problem[]): void {
+  // A variable's path ends in its name; a secret's, in its index, so its message names it.
+  const reservedName = (at: string, name: string, named: boolean) => {
+    if (name.startsWith("TWELVE_")) problems.push({ path: at, message: `${named ? `"${name}": ` : ""}names starting with TWELVE_ are twelve's own: rename it` });
+    if (reserved?.names.includes(name)) problems.push({ path: at, message: `${named ? `"${name}" ` : ""}is reserved by ${reserved.by} and set by it: rename it` });
+  };
   const seen = new Set<string>();
   secrets.forEach((name, i) => {
     if (seen.has(name)) problems.push({ path: `secrets[${i}]`, message: `"${name}" is listed twice` });
     seen.add(name);
     if (config.env && name in config.env) problems.push({ path: `secrets[${i}]`, message: `"${name}" is also a plain variable in env: keep it in one place` });
+    reservedName(`secrets[${i}]`, name, true);
   });
   const scopes: [string, Record<string, string> | undefined][] = [
     ["env", config.env],
-    ...Object.entries(config.processes).map(([n, p]): [string, Record<string, string> | undefined] => [`processes.${n}.env`, p.env]),
+    ...Object.entries(config.processes ?? {}).map(([n, p]): [string, Record<string, string> | undefined] => [`processes.${n}.env`, p.env]),
   ];
   for (const [at, vars] of scopes) {
     for (const key of Object.keys(vars ?? {})) {
-      if (key.startsWith("TWELVE_")) problems.push({ path: `${at}.${key}`, message: "names starting with TWELVE_ are twelve's own: rename it" });
-      if (reserved?.names.includes(key)) problems.push({ path: `${at}.${key}`, message: `is reserved by ${reserved.by} and set by it: rename it` });
+      reservedName(`${at}.${key}`, key, false);
       if (at !== "env" && secrets.includes(key)) problems.push({ path: `${at}.${key}`, message: "is also a secret: keep it in one place" });
     }
   }
 }
 
-function checkRanges(p: Process, target: Target, adapters: AdapterRegistry, config: ParsedConfig, problems: Problem[]): void {
+function checkRanges(p: Process, target: Target, adapters: AdapterRegistry, config: Salvaged, problems: Problem[]): void {
   const { limits } = adapters[target];
   const at = (key: string) => `processes.${p.name}.${key}`;
   const inRange = (key: string, value: number, range: Range | undefined) => {
@@ -183,7 +215,7 @@ function checkRanges(p: Process, target: Target, adapters: AdapterRegistry, conf
     inRange("batchSize", p.batchSize, limits.batchSize);
     inRange("maxRetries", p.maxRetries, limits.maxRetries);
   }
-  const own = config.processes[p.name];
+  const own = config.processes?.[p.name];
   // Values that came from the aws section are named there, so the message points at the right line.
   inRange(own?.memory !== undefined ? "memory" : "memory (from aws.memory)", p.memory, limits.memory);
   inRange(own?.timeout !== undefined ? "timeout" : "timeout (from aws.timeout)", p.timeout, limits.timeout);

@@ -4,7 +4,8 @@ import { GetFunctionCommand, GetFunctionUrlConfigCommand, GetPolicyCommand, Lamb
 import { GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { CreateRoleCommand, IAMClient } from "@aws-sdk/client-iam";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogGroupsCommand, ListTagsForResourceCommand } from "@aws-sdk/client-cloudwatch-logs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { adapters } from "../../adapters/index.ts";
 import { openDeployment } from "../../src/deploy/stage.ts";
 import { startAwsProxy, type AwsProxy } from "../support/aws-proxy.ts";
@@ -42,9 +43,17 @@ describe("deploy to AWS (moto_server)", () => {
     removeProject(dir);
   });
 
+  afterEach(() => {
+    // Every request AWS would have refused, though moto took it (or the proxy refused it, and a read swallowed that).
+    expect(proxy.violations).toEqual([]);
+  });
+
   it("a first deploy creates exactly the formation's resources, with its settings", async () => {
+    // Lambda makes a function's log group on its first log line (no retention, no tags): one left
+    // from before is adopted, not an error.
+    await new CloudWatchLogsClient(aws()).send(new CreateLogGroupCommand({ logGroupName: "/aws/lambda/shop-test-web" }));
     const { plan } = await deploy();
-    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toHaveLength(13);
+    expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`)).toHaveLength(16);
     expect(plan.changes.every((c) => c.action === "create")).toBe(true);
 
     const lambda = new LambdaClient(aws());
@@ -54,7 +63,11 @@ describe("deploy to AWS (moto_server)", () => {
     expect(web.Configuration).toMatchObject({ Runtime: "nodejs22.x", Handler: "index.handler", MemorySize: 512, Timeout: 30 });
     expect(web.Concurrency?.ReservedConcurrentExecutions).toBe(50);
     expect(web.Configuration?.Environment?.Variables).toMatchObject({ MAIL_API_KEY: "k", TWELVE_QUEUE_MAILER: expect.stringContaining("/shop-test-mailer") });
-    expect((await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: "shop-test-web" }))).AuthType).toBe("NONE");
+    expect(await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: "shop-test-web" }))).toMatchObject({ AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" });
+    const logs = new CloudWatchLogsClient(aws());
+    const groups = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "/aws/lambda/shop-test-" }))).logGroups ?? [];
+    expect(groups.map((g) => `${g.logGroupName} ${g.retentionInDays}`)).toEqual(["/aws/lambda/shop-test-mailer 30", "/aws/lambda/shop-test-nightly 30", "/aws/lambda/shop-test-web 30"]);
+    for (const g of groups) expect((await logs.send(new ListTagsForResourceCommand({ resourceArn: g.logGroupArn }))).tags).toMatchObject({ "twelve:app": "shop", "twelve:stage": "test" });
     const policy = JSON.parse((await lambda.send(new GetPolicyCommand({ FunctionName: "shop-test-web" }))).Policy ?? "{}") as { Statement: { Sid: string; Action: string }[] };
     expect(policy.Statement.map((s) => `${s.Sid} ${s.Action}`).sort()).toEqual(["twelve-url lambda:InvokeFunctionUrl", "twelve-url-invoke lambda:InvokeFunction"]);
 
@@ -100,6 +113,7 @@ describe("deploy to AWS (moto_server)", () => {
     const { plan } = await deploy();
     expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).sort()).toEqual([
       "delete function shop-test-nightly",
+      "delete log-group /aws/lambda/shop-test-nightly",
       "delete queue shop-test-nightly-dlq",
       "delete role shop-test-nightly",
       "delete role shop-test-nightly-sched",
@@ -109,5 +123,6 @@ describe("deploy to AWS (moto_server)", () => {
 
     await (await deployment()).apply({ destroy: true }, () => {});
     expect((await deployment()).plan({ destroy: true }).changes).toEqual([]);
+    expect((await new CloudWatchLogsClient(aws()).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: "/aws/lambda/shop-test-" }))).logGroups).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqsClient, sqsFromEnvironment } from "../../adapters/aws/runtime/sqs.ts";
 import type { SqsClient } from "../../adapters/aws/runtime/sqs.ts";
+import { queueUrlFromArn } from "../../adapters/aws/runtime/worker.ts";
 import { awsTestEnv, startMoto } from "../support/moto.ts";
 import { testSqs } from "../support/sqs.ts";
 import { waitFor } from "../support/wait.ts";
@@ -22,6 +23,25 @@ describe("sqsFromEnvironment", () => {
     expect(sqsFromEnvironment({ ...rest, AWS_DEFAULT_REGION: "eu-central-1" }).endpoint).toBe(
       "https://sqs.eu-central-1.amazonaws.com/",
     );
+  });
+});
+
+describe("queueUrlFromArn", () => {
+  it("follows the ARN's region and partition, or the endpoint in use", () => {
+    const saved = { generic: process.env.AWS_ENDPOINT_URL, sqs: process.env.AWS_ENDPOINT_URL_SQS };
+    delete process.env.AWS_ENDPOINT_URL;
+    delete process.env.AWS_ENDPOINT_URL_SQS;
+    try {
+      expect(queueUrlFromArn("arn:aws:sqs:eu-west-1:123456789012:shop-dev-mailer")).toBe("https://sqs.eu-west-1.amazonaws.com/123456789012/shop-dev-mailer");
+      expect(queueUrlFromArn("arn:aws-cn:sqs:cn-north-1:123456789012:shop-dev-mailer")).toBe("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/shop-dev-mailer");
+      process.env.AWS_ENDPOINT_URL = "http://127.0.0.1:4566/";
+      expect(queueUrlFromArn("arn:aws:sqs:eu-west-1:123456789012:q")).toBe("http://127.0.0.1:4566/123456789012/q");
+    } finally {
+      for (const [name, value] of [["AWS_ENDPOINT_URL", saved.generic], ["AWS_ENDPOINT_URL_SQS", saved.sqs]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });
 

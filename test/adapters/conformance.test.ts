@@ -45,6 +45,33 @@ describe.each(invokers)("conformance on %s", (_target, start) => {
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([...bytes].reverse());
   });
 
+  it("web: bytes that are not UTF-8 survive under a binary type with a parameter, and under no type", async () => {
+    const expected = Array.from({ length: 256 }, (_, i) => 255 - i);
+    const pdf = await platform.fetch("/bytes/pdf");
+    expect(pdf.headers.get("content-type")).toBe("application/pdf; charset=binary");
+    expect([...new Uint8Array(await pdf.arrayBuffer())]).toEqual(expected);
+    const untyped = await platform.fetch("/bytes/untyped");
+    expect(untyped.status).toBe(200);
+    expect([...new Uint8Array(await untyped.arrayBuffer())]).toEqual(expected);
+  });
+
+  it("web: a streamed response (server-sent events) reaches the client as it is produced", async () => {
+    const started = Date.now();
+    const response = await platform.fetch("/events");
+    expect(response.headers.get("content-type")).toBe("text/event-stream");
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const first = decoder.decode((await reader.read()).value);
+    const firstAt = Date.now() - started;
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value);
+    const lastAt = Date.now() - started;
+    expect(first).toBe("data: first\n\n");
+    expect(rest).toBe("data: second\n\n");
+    // The second event is sent 600 ms after the first; a buffered response brings both together.
+    expect(lastAt - firstAt).toBeGreaterThan(400);
+  });
+
   it("web: several Set-Cookie headers stay separate, and the status passes through", async () => {
     const response = await platform.fetch("/cookies");
     expect(response.status).toBe(201);

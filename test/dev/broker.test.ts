@@ -284,28 +284,65 @@ for (let i = 0; ; i++) {
     expect(redelivered.size).toBeGreaterThan(0);
   });
 
-  it("skips a torn last line in the journal and the dead-letter file", async () => {
+  it("sets aside the lines it cannot read, says how many and where, and keeps every message it can", async () => {
     const dir = tempDir();
     const first = await open(dir);
     await sendMany(first, "jobs", 3);
     await first.close();
     const journal = path.join(dir, "queues", "jobs.jsonl");
-    fs.appendFileSync(journal, '{"op":"put","id":"torn","sentAt":1,"availa');
+    const [one, two, three] = journalLines(dir, "jobs");
+    // A record broken in the middle of the file, and a torn last one.
+    const broken = two!.slice(0, 40);
+    fs.writeFileSync(journal, `${one}\n${broken}\n${three}\n{"op":"put","id":"torn","sentAt":1,"availa`);
     const deadFile = path.join(dir, "dead-letter", "jobs.jsonl");
     fs.writeFileSync(deadFile, '{"id":"old","body":1,"attempts":4,"sentAt":1,"reason":"x","diedAt":2}\n{"id":"to');
 
-    const second = await open(dir);
-    expect(second.stats("jobs")).toMatchObject({ ready: 3, deadLetters: 1 });
-    // Records written after the torn line must not be glued to it.
+    const told: [string, number, string, string][] = [];
+    const second = await open(dir, { unreadable: (...args) => told.push(args) });
+    expect(second.stats("jobs")).toMatchObject({ ready: 2, deadLetters: 1 });
+    expect(told.map(([queue, lines, from]) => [queue, lines, from])).toEqual([
+      ["jobs", 1, deadFile],
+      ["jobs", 2, journal],
+    ]);
+    const aside = (file: string) => fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
+    expect(path.dirname(told[1]![3])).toBe(path.join(dir, "unreadable"));
+    expect(path.basename(told[1]![3])).toMatch(/^jobs-\d{4}-\d\d-\d\dT[\d-]+Z\.jsonl$/);
+    expect(aside(told[1]![3])).toEqual([broken, '{"op":"put","id":"torn","sentAt":1,"availa']);
+    expect(aside(told[0]![3])).toEqual(['{"id":"to']);
+    // Records written after the torn lines must not be glued to them.
     await second.send("jobs", { n: 3 });
     await second.close();
 
-    const third = await open(dir);
-    expect(third.stats("jobs").ready).toBe(4);
+    const again: unknown[] = [];
+    const third = await open(dir, { unreadable: (...args) => again.push(args) });
+    expect(again).toEqual([]);
+    expect(third.stats("jobs")).toMatchObject({ ready: 3, deadLetters: 1 });
     const { seen, deliver } = recorder();
     third.configure([spec("jobs")], deliver);
-    await waitFor(() => seen.length === 4);
-    expect(seen.map((m) => m.body)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    await waitFor(() => seen.length === 3);
+    expect(seen.map((m) => m.body)).toEqual([{ n: 0 }, { n: 2 }, { n: 3 }]);
+  });
+
+  it("says why each delivery failed in its retry event", async () => {
+    const retries: string[] = [];
+    const broker = await open(tempDir(), { retry: (_q, m, _delay, reason) => retries.push(`${m.attempts} ${reason}`) });
+    let calls = 0;
+    broker.configure([spec("jobs", { maxRetries: 5 })], async (_q, batch) => {
+      calls++;
+      if (calls === 1) throw new Error("jobs ran past its 3 s timeout and was killed\nmore detail");
+      if (calls === 2) return batch.map((m) => ({ id: m.id, action: "retry", reason: 'queue() ended with outcome "exception"' }));
+      if (calls === 3) return batch.map((m) => ({ id: m.id, action: "retry" }));
+      if (calls === 4) return [];
+      return ackAll(batch);
+    });
+    await broker.send("jobs", { n: 1 });
+    await waitFor(() => calls === 5);
+    expect(retries).toEqual([
+      "1 jobs ran past its 3 s timeout and was killed",
+      '2 queue() ended with outcome "exception"',
+      "3 retried by the worker",
+      "4 the worker reported no outcome",
+    ]);
   });
 
   it("applies a new configure(): higher concurrency, and a dropped queue keeps its messages", async () => {

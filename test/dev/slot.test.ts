@@ -58,6 +58,23 @@ describe("ProcessSlot", () => {
     expect(again.events.at(-1)).toBe("crash exited with code 1 250");
   });
 
+  it("after a crash loop, a run of 30 s resets the backoff: the next crash restarts in 250 ms", async () => {
+    const clock = new FakeClock();
+    const healthy = fakeProcess();
+    const boom = () => Promise.reject(new Error("boom"));
+    const { slot, events } = slotWith([boom, boom, boom, boom, () => Promise.resolve(healthy), boom], clock);
+    await slot.start();
+    for (const delay of [250, 500, 1000, 2000]) await clock.advance(delay);
+    expect(slot.state).toBe("up");
+    await clock.advance(31_000);
+    healthy.end("exited with code 1");
+    await clock.settle();
+    expect(events.filter((e) => e.startsWith("crash")).map((e) => Number(e.split(" ").at(-1)))).toEqual([250, 500, 1000, 2000, 250]);
+    // A run shorter than that keeps backing off from where it was.
+    await clock.advance(250);
+    expect(events.at(-1)).toBe("crash failed to start: boom 500");
+  });
+
   it("stop() tells every waiter SlotGone, cancels the restart due and never starts again: no deadlock on a process that never comes up", async () => {
     const { slot, clock } = slotWith([() => Promise.reject(new Error("throws at import")), () => Promise.resolve(fakeProcess())]);
     const waiting = slot.whenUp();

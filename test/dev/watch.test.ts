@@ -141,8 +141,11 @@ describe("watchFiles", () => {
     release(); // the refresh after it must not watch lib/
     write(util, "2");
     await until(() => marker.batches.flat().includes("util.ts"), "the marker");
+    // Count from here: under load the marker may merge the earlier edits into one batch.
+    const webBatches = () => marker.batches.filter((b) => b.includes("web.ts")).length;
+    const before = webBatches();
     write(web, "4");
-    await until(() => marker.batches.filter((b) => b.includes("web.ts")).length === 3, "the marker");
+    await until(() => webBatches() > before, "the marker");
     expect(closing.batches).toEqual([["web.ts"]]);
   });
 });

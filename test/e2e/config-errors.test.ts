@@ -68,6 +68,8 @@ const cases: Case[] = [
   { name: "a misspelt key", files: { "twelve.config.ts": config({ processes: { jobs: '{ type: "worker", entry: "src/jobs.ts", concurency: 5, concurrency: 5 }' } }) }, expect: ['processes.jobs: unknown key "concurency": check the spelling'] },
   { name: "a missing required key", files: { "twelve.config.ts": config({ processes: { web: '{ type: "web", entry: "src/web.ts" }' } }) }, expect: ["processes.web.concurrency: is required (expected number)"] },
   { name: "a variable AWS Lambda reserves", files: { "twelve.config.ts": config({ extra: '  env: { AWS_REGION: "eu-west-1" },\n' }) }, expect: ["env.AWS_REGION: is reserved by AWS Lambda and set by it: rename it"] },
+  { name: "a secret AWS Lambda reserves", files: { "twelve.config.ts": config({ extra: '  secrets: ["DATABASE_URL", "AWS_SECRET_ACCESS_KEY"],\n' }) }, expect: ['secrets[1]: "AWS_SECRET_ACCESS_KEY" is reserved by AWS Lambda and set by it: rename it'] },
+  { name: "a secret in twelve's own TWELVE_ names", files: { "twelve.config.ts": config({ extra: '  secrets: ["TWELVE_TOKEN"],\n' }) }, args: ["--target", "cloudflare"], expect: ['secrets[0]: "TWELVE_TOKEN": names starting with TWELVE_ are twelve\'s own: rename it'] },
   { name: "a secret that is also a plain variable", files: { "twelve.config.ts": config({ extra: '  env: { TOKEN: "x" },\n  secrets: ["TOKEN"],\n' }) }, expect: ['secrets[0]: "TOKEN" is also a plain variable in env'] },
   {
     name: "a schedule EventBridge cannot express (day of month and day of week)",

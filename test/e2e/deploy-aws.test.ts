@@ -1,23 +1,28 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startAwsProxy, type AwsProxy } from "../support/aws-proxy.ts";
 import { runTwelve } from "../support/cli.ts";
 import { awsTestEnv, motoClientConfig, startMoto, type MotoServer } from "../support/moto.ts";
 import { makeProject, removeProject, shopProject } from "../support/project.ts";
 
-// twelve plan / deploy / destroy as a user runs them, against moto_server.
+// twelve plan / deploy / destroy as a user runs them, against moto_server behind the proxy that
+// holds every request to AWS's service models.
 describe("twelve plan, deploy and destroy on AWS", () => {
   let moto: MotoServer;
+  let proxy: AwsProxy;
   let dir: string;
   let env: NodeJS.ProcessEnv;
   const twelve = (...args: string[]) => runTwelve(args, { cwd: dir, env });
 
   beforeAll(async () => {
     moto = await startMoto();
-    env = { ...awsTestEnv(moto.endpoint), MAIL_API_KEY: "secret-value", CI: "true" };
+    proxy = await startAwsProxy(moto.endpoint);
+    env = { ...awsTestEnv(proxy.endpoint), MAIL_API_KEY: "secret-value", CI: "true" };
     dir = shopProject();
   });
   afterAll(async () => {
+    await proxy?.stop();
     await moto?.stop();
     removeProject(dir);
   });
@@ -28,9 +33,9 @@ describe("twelve plan, deploy and destroy on AWS", () => {
     const plan = JSON.parse(result.stdout) as { ok: boolean; changes: { action: string; kind: string; name: string }[]; unchanged: number; account: string };
     expect(plan.ok).toBe(true);
     expect(plan.account).toBe("123456789012");
-    expect(plan.changes).toHaveLength(13);
+    expect(plan.changes).toHaveLength(16);
     expect(plan.changes.every((c) => c.action === "create")).toBe(true);
-    expect(JSON.parse((await twelve("plan", "--stage", "ci", "--json")).stdout).changes).toHaveLength(13);
+    expect(JSON.parse((await twelve("plan", "--stage", "ci", "--json")).stdout).changes).toHaveLength(16);
   });
 
   it("deploy applies the plan without asking in CI and ends with the web URL; a second deploy changes nothing", async () => {
@@ -109,11 +114,11 @@ describe("twelve plan, deploy and destroy on AWS", () => {
   });
 
   it("logs prints the processes' CloudWatch logs in time order, prefixed by process", async () => {
-    const { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
+    // The log groups are the deploy's own (each function's, with a retention); the streams are as Lambda writes them.
+    const { CloudWatchLogsClient, CreateLogStreamCommand, PutLogEventsCommand } = await import("@aws-sdk/client-cloudwatch-logs");
     const client = new CloudWatchLogsClient(motoClientConfig(moto.endpoint));
     const now = Date.now();
     for (const [fn, offset, message] of [["shop-ci-web", 0, "GET /orders 202"], ["shop-ci-mailer", 1000, "sent order mail"]] as const) {
-      await client.send(new CreateLogGroupCommand({ logGroupName: `/aws/lambda/${fn}` }));
       await client.send(new CreateLogStreamCommand({ logGroupName: `/aws/lambda/${fn}`, logStreamName: "s" }));
       await client.send(new PutLogEventsCommand({ logGroupName: `/aws/lambda/${fn}`, logStreamName: "s", logEvents: [{ timestamp: now - 5000 + offset, message }] }));
     }
@@ -125,12 +130,17 @@ describe("twelve plan, deploy and destroy on AWS", () => {
     expect(one.stdout).not.toContain("GET /orders");
   });
 
-  it("destroy removes everything of the app and stage", async () => {
+  it("destroy without --yes refuses where nobody can answer, and deletes nothing; with --yes it removes everything", async () => {
+    const unasked = await twelve("destroy", "--stage", "ci");
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain("needs confirmation, and there is nobody to ask (CI is set)");
+    expect(unasked.stderr).toContain("--yes");
+    expect(JSON.parse((await twelve("plan", "--stage", "ci", "--json")).stdout).changes).toEqual([]);
     const result = await twelve("destroy", "--stage", "ci", "--yes");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Destroyed shop (ci).");
     const after = JSON.parse((await twelve("plan", "--stage", "ci", "--json")).stdout) as { changes: { action: string }[] };
     expect(after.changes.filter((c) => c.action !== "create")).toEqual([]);
-    expect(after.changes).toHaveLength(13);
+    expect(after.changes).toHaveLength(16);
   });
 });

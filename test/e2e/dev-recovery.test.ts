@@ -23,7 +23,8 @@ export default defineConfig({
 });
 `;
 const report = (what: string) => `await fetch(process.env.REPORT_URL ?? env.REPORT_URL, { method: "POST", body: JSON.stringify(${what}) });`;
-const BROKEN = `throw new Error("broken at import");\nexport default {};\n`;
+// Every handler is there: what is wrong is only the throw, which twelve finds by loading it.
+const BROKEN = `throw new Error("broken at import");\nexport default { fetch() {}, queue() {}, scheduled() {} };\n`;
 const TICK = `import { defineClock } from "twelve";\nexport default defineClock(async (controller, env) => { ${report('{ process: "tick", version: 2 }')} });\n`;
 const JOBS = `import { defineWorker } from "twelve";\nexport default defineWorker(async (body, message, env) => { ${report('{ process: "jobs", body }')} });\n`;
 

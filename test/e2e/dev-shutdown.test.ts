@@ -21,7 +21,8 @@ export default defineConfig({
 });
 `;
 const SLOW_TICK = `import { defineClock } from "twelve";\nexport default defineClock(async () => { await new Promise((resolve) => setTimeout(resolve, 120_000)); });\n`;
-const BROKEN = `throw new Error("broken at import");\nexport default {};\n`;
+// Every handler is there: what is wrong is only the throw, which twelve finds by loading it.
+const BROKEN = `throw new Error("broken at import");\nexport default { fetch() {}, queue() {}, scheduled() {} };\n`;
 
 describe("twelve dev's Ctrl-C is bounded", () => {
   let dir: string | undefined;

@@ -169,7 +169,7 @@ describe("twelve installed from its packed tarball", () => {
     try {
       const aws = awsTestEnv(moto.endpoint);
       const plan = JSON.parse(ok(await twelve("aws", ["plan", "--stage", "ci", "--json"], aws)).stdout) as { changes: { action: string }[] };
-      expect(plan.changes.length).toBe(13);
+      expect(plan.changes.length).toBe(16);
       expect(plan.changes.every((c) => c.action === "create")).toBe(true);
       const deployed = JSON.parse(ok(await twelve("aws", ["deploy", "--stage", "ci", "--yes", "--json"], aws)).stdout) as { urls: Record<string, string>; calls: { writes: number } };
       expect(Object.keys(deployed.urls)).toEqual(["web"]);

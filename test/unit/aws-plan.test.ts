@@ -22,13 +22,16 @@ describe("AWS resources and plan", () => {
     expect(resources.map((r) => `${r.kind} ${r.name}`)).toEqual([
       "schedule-group shop-dev",
       "role shop-dev-web",
+      "log-group /aws/lambda/shop-dev-web",
       "function shop-dev-web",
       "role shop-dev-mailer",
+      "log-group /aws/lambda/shop-dev-mailer",
       "queue shop-dev-mailer-dlq",
       "queue shop-dev-mailer",
       "function shop-dev-mailer",
       "mapping shop-dev-mailer",
       "role shop-dev-nightly",
+      "log-group /aws/lambda/shop-dev-nightly",
       "queue shop-dev-nightly-dlq",
       "function shop-dev-nightly",
       "role shop-dev-nightly-sched",
@@ -79,9 +82,9 @@ describe("AWS resources and plan", () => {
   it("a first deploy creates everything; the same state again changes nothing", () => {
     const first = planChanges(resources, [], { ...awsPlanRules, secrets: ["MAIL_API_KEY"] });
     expect(first.changes.every((c) => c.action === "create")).toBe(true);
-    expect(formatPlan(first).at(-1)).toBe("13 to create, 0 to update, 0 to delete, 0 unchanged.");
+    expect(formatPlan(first).at(-1)).toBe("16 to create, 0 to update, 0 to delete, 0 unchanged.");
     const again = planChanges(resources, structuredClone(resources), { ...awsPlanRules, secrets: ["MAIL_API_KEY"] });
-    expect(again).toEqual({ changes: [], unchanged: 13 });
+    expect(again).toEqual({ changes: [], unchanged: 16 });
   });
 
   it("names the fields that change, hides secret values, and ignores what AWS cannot read back", () => {
@@ -105,9 +108,62 @@ describe("AWS resources and plan", () => {
     expect(formatPlan(plan)).toEqual([
       "  - queue shop-dev-old (kept: it holds 12 messages; deploy --force deletes it)",
       "  - queue shop-dev-old-dlq",
-      "0 to create, 0 to update, 1 to delete, 1 kept, 13 unchanged.",
+      "0 to create, 0 to update, 1 to delete, 1 kept, 16 unchanged.",
     ]);
     const forced = planChanges(resources, [...structuredClone(resources), ...extra], { ...awsPlanRules, secrets: [], force: true });
     expect(forced.changes.filter((c) => c.action === "delete" && !c.keptBecause)).toHaveLength(2);
+  });
+});
+
+describe("AWS resources: what real AWS needs beyond moto", () => {
+  let dir: string;
+  let built: Awaited<ReturnType<typeof buildProject>>;
+  const desired = (target: Partial<{ account: string; region: string; stage: string }> = {}, manifest = built.manifest) =>
+    desiredResources(built.formation, manifest, built.outDir, { account: "123456789012", region: "eu-west-1", stage: "dev", secrets: {}, ...target });
+  const fn = (resources: AwsResource[], name: string) => resources.find((r) => r.kind === "function" && r.name === name) as FunctionResource;
+
+  beforeAll(async () => {
+    dir = shopProject();
+    built = await buildProject(dir, "aws");
+  });
+  afterAll(() => removeProject(dir));
+
+  it("builds ARNs and queue URLs in the partition of the region (China, GovCloud)", () => {
+    const china = desired({ region: "cn-north-1" });
+    expect(fn(china, "shop-dev-web").environment.TWELVE_QUEUE_MAILER).toBe("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/shop-dev-mailer");
+    expect(fn(china, "shop-dev-web").role).toBe("arn:aws-cn:iam::123456789012:role/shop-dev-web");
+    expect(china.find((r) => r.kind === "mapping")).toMatchObject({ queue: "arn:aws-cn:sqs:cn-north-1:123456789012:shop-dev-mailer" });
+    expect(china.find((r) => r.kind === "schedule")).toMatchObject({ function: "arn:aws-cn:lambda:cn-north-1:123456789012:function:shop-dev-nightly" });
+    const gov = desired({ region: "us-gov-west-1" });
+    expect(fn(gov, "shop-dev-web").environment.TWELVE_QUEUE_MAILER).toBe("https://sqs.us-gov-west-1.amazonaws.com/123456789012/shop-dev-mailer");
+    expect((gov.find((r) => r.kind === "role" && r.name === "shop-dev-web") as RoleResource).policy.Statement[0]?.Resource).toEqual(["arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/lambda/shop-dev-web:*"]);
+    expect(() => desired({ region: "us-iso-east-1" })).toThrow(/isolated partition, which twelve does not deploy to/);
+  });
+
+  it("gives every function a log group with the formation's retention, tagged like the rest", () => {
+    expect(desired().find((r) => r.kind === "log-group" && r.name === "/aws/lambda/shop-dev-mailer")).toEqual({
+      kind: "log-group",
+      name: "/aws/lambda/shop-dev-mailer",
+      retentionDays: 30,
+      tags: { "twelve:app": "shop", "twelve:stage": "dev", "twelve:process": "mailer" },
+    });
+  });
+
+  it("makes the Function URL in the build's invoke mode (BUFFERED without one), and updates it in place", () => {
+    expect(fn(desired(), "shop-dev-web").invokeMode).toBe(built.manifest.processes.find((p) => p.name === "web")?.platform.invokeMode ?? "BUFFERED");
+    const withMode = (mode: string | undefined) => ({ ...built.manifest, processes: built.manifest.processes.map((p) => (p.name === "web" ? { ...p, platform: { ...p.platform, invokeMode: mode } } : p)) });
+    const streaming = desired({}, withMode("RESPONSE_STREAM"));
+    expect(fn(streaming, "shop-dev-web").invokeMode).toBe("RESPONSE_STREAM");
+    expect(fn(desired({}, withMode(undefined)), "shop-dev-web").invokeMode).toBe("BUFFERED");
+    expect(fn(streaming, "shop-dev-mailer").invokeMode).toBeNull();
+    const deployed = structuredClone(streaming).map((r) => (r.kind === "function" && r.name === "shop-dev-web" ? { ...r, invokeMode: "BUFFERED" as const } : r));
+    const plan = planChanges(streaming, deployed, { ...awsPlanRules, secrets: [] });
+    expect(formatPlan(plan)[0]).toBe("  ~ function shop-dev-web: invokeMode BUFFERED → RESPONSE_STREAM");
+  });
+
+  it("leaves Lambda's recursive loop detection on, and plan does not compare it where the endpoint cannot tell", () => {
+    expect(fn(desired(), "shop-dev-mailer").recursiveLoop).toBe("Terminate");
+    const standIn = structuredClone(desired()).map((r) => (r.kind === "function" ? { ...r, recursiveLoop: undefined } : r));
+    expect(planChanges(desired(), standIn, { ...awsPlanRules, secrets: [] }).changes).toEqual([]);
   });
 });

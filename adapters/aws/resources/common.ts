@@ -1,7 +1,9 @@
 import type { Manifest } from "../../../src/build/manifest.ts";
 import { resourceName } from "../../../src/formation/names.ts";
 import type { Formation } from "../../../src/formation/types.ts";
+import { failure, type TwelveError } from "../../../src/errors.ts";
 import type { AwsClients } from "../client.ts";
+import { partitionOf } from "../partition.ts";
 
 // What every kind of AWS resource shares: how desired resources are named and addressed, the
 // context of a read or a change, and how AWS's "already there" and "already gone" read.
@@ -22,6 +24,8 @@ export interface DesiredInput {
   /** `<app>-<stage>-<process>` */
   name(process: string): string;
   tags(process?: string): Tags;
+  /** The queue URL send() posts to: https://sqs.<region>.<the partition's DNS suffix>/... */
+  queueUrl(name: string): string;
   arn: {
     queue(name: string): string;
     fn(name: string): string;
@@ -32,6 +36,8 @@ export interface DesiredInput {
 
 export function desiredInput(formation: Formation, manifest: Manifest, buildDir: string, target: { account: string; region: string; stage: string; secrets: Record<string, string> }): DesiredInput {
   const { account, region, stage } = target;
+  const partition = partitionOf(region);
+  const arn = (service: string, rest: string, where = region) => `arn:${partition.name}:${service}:${where}:${account}:${rest}`;
   return {
     formation,
     manifest,
@@ -43,11 +49,13 @@ export function desiredInput(formation: Formation, manifest: Manifest, buildDir:
     secrets: target.secrets,
     name: (process) => resourceName(formation.app, stage, process),
     tags: (process) => twelveTags(formation.app, stage, process),
+    queueUrl: (name) => `https://sqs.${region}.${partition.dnsSuffix}/${account}/${name}`,
     arn: {
-      queue: (name) => `arn:aws:sqs:${region}:${account}:${name}`,
-      fn: (name) => `arn:aws:lambda:${region}:${account}:function:${name}`,
-      role: (name) => `arn:aws:iam::${account}:role/${name}`,
-      logs: (fn) => `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/${fn}:*`,
+      queue: (name) => arn("sqs", name),
+      fn: (name) => arn("lambda", `function:${name}`),
+      // IAM is global within a partition: no region in its ARNs.
+      role: (name) => arn("iam", `role/${name}`, ""),
+      logs: (fn) => arn("logs", `log-group:/aws/lambda/${fn}:*`),
     },
   };
 }
@@ -77,6 +85,53 @@ export function awsContext(clients: AwsClients, app: string, stage: string): Aws
   };
 }
 
+/**
+ * Names are `<app>-<stage>-<process>`, and two apps can still meet on one (app "a" stage "b"
+ * with process "c-web", app "a-b" stage "c" with process "web"): whose a resource is comes
+ * from its tags (a function's, from its TWELVE_APP and TWELVE_STAGE variables), never from its
+ * name. A create that finds the name taken goes on only when the resource is this stage's own
+ * (a killed deploy made it); otherwise it stops before touching it.
+ */
+export function ownerOf(tags: Tags | undefined): string {
+  const app = tags?.["twelve:app"];
+  const stage = tags?.["twelve:stage"];
+  if (app && stage) return `app "${app}" stage "${stage}"'s`;
+  const lock = tags?.["twelve:lock"];
+  if (lock) return `the deploy lock of ${lock.replace("/", " stage ")}`;
+  return "not twelve's (it has no twelve:app and twelve:stage tags)";
+}
+
+export function takenError(ctx: Pick<AwsContext, "app" | "stage">, what: string, name: string, tags: Tags | undefined): TwelveError {
+  return failure(
+    `the ${what} ${name} already exists and is ${ownerOf(tags)}, not app "${ctx.app}" stage "${ctx.stage}"'s: twelve leaves it as it is`,
+    "It has the name this stage would give one of its own (<app>-<stage>-<process>). Rename the process, the app or the stage so that the names differ.",
+  );
+}
+
+/** Refuses, naming the owner, unless the tags say the resource is this stage's. */
+export function mustBeOurs(ctx: AwsContext, what: string, name: string, tags: Tags | undefined): void {
+  if (!ctx.ours(tags)) throw takenError(ctx, what, name, tags);
+}
+
+/**
+ * For a create's catch: a taken name (exists()'s errors) is fine when the resource is this
+ * stage's own; anything else, or someone else's, is an error.
+ */
+export function takenUnlessOurs(ctx: AwsContext, what: string, name: string, tagsOf: () => Promise<Tags | undefined>): (error: unknown) => Promise<void> {
+  return async (error) => {
+    exists()(error);
+    mustBeOurs(ctx, what, name, await tagsOf());
+  };
+}
+
+/** A function's owner, as tags: its TWELVE_APP and TWELVE_STAGE variables (moto's tagging API misses simple-mode functions). */
+export function functionOwner(variables: Record<string, string> | undefined): Tags {
+  return {
+    ...(variables?.TWELVE_APP ? { "twelve:app": variables.TWELVE_APP } : {}),
+    ...(variables?.TWELVE_STAGE ? { "twelve:stage": variables.TWELVE_STAGE } : {}),
+  };
+}
+
 export function tagList(tags: Tags): { Key: string; Value: string }[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -85,7 +140,7 @@ export function tagList(tags: Tags): { Key: string; Value: string }[] {
 export function notFound<T>(value: T): (error: unknown) => T {
   return (error) => {
     const name = (error as Error).name;
-    if (name === "ResourceNotFoundException" || name === "NoSuchEntityException" || name === "NoSuchEntity" || name === "QueueDoesNotExist") return value;
+    if (name === "ResourceNotFoundException" || name === "NoSuchEntityException" || name === "NoSuchEntity" || name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") return value;
     throw error;
   };
 }
@@ -94,7 +149,7 @@ export function notFound<T>(value: T): (error: unknown) => T {
 export function exists(): (error: unknown) => void {
   return (error) => {
     const name = (error as Error).name;
-    if (name === "EntityAlreadyExistsException" || name === "ResourceConflictException" || name === "ConflictException") return;
+    if (name === "EntityAlreadyExistsException" || name === "ResourceConflictException" || name === "ConflictException" || name === "QueueAlreadyExists" || name === "QueueNameExists") return;
     throw error;
   };
 }

@@ -4,7 +4,7 @@ import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
 import type { Process } from "../../../src/formation/types.ts";
 import type { AwsClients } from "../client.ts";
-import { exists, gone, notFound, retrying, sleep, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+import { exists, functionOwner, gone, mustBeOurs, notFound, retrying, sleep, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
 
 /** A Lambda function, with its reserved concurrency and (web) its public Function URL. */
 export interface FunctionResource {
@@ -24,8 +24,18 @@ export interface FunctionResource {
   reservedConcurrency: number | null;
   /** A public Function URL (auth NONE) with both permissions AWS requires. */
   url: boolean;
+  /** How the Function URL reads the handler's answer (web: as its build says); null: no URL. */
+  invokeMode: InvokeMode | null;
+  /**
+   * Lambda's recursive loop detection: "Terminate" (its default) stops a function that keeps
+   * invoking itself through a queue after about 16 rounds. Read back as undefined where the
+   * endpoint cannot tell (a stand-in without the API), so that plan does not compare it.
+   */
+  recursiveLoop: "Allow" | "Terminate" | undefined;
   tags: Tags;
 }
+
+export type InvokeMode = "BUFFERED" | "RESPONSE_STREAM";
 
 export const functionRules = fieldRules<FunctionResource>({
   ignore: ["zipPath"],
@@ -40,7 +50,6 @@ export const URL_PERMISSIONS = ["twelve-url", "twelve-url-invoke"];
 export function processFunction(input: DesiredInput, process: Process, built: ManifestProcess): FunctionResource {
   const { app, stage, formation } = input;
   const name = input.name(process.name);
-  const queueUrl = (worker: string) => `https://sqs.${input.region}.amazonaws.com/${input.account}/${input.name(worker)}`;
   const environment: Record<string, string> = {
     ...process.env,
     ...Object.fromEntries(formation.secrets.filter((n) => input.secrets[n] !== undefined).map((n) => [n, input.secrets[n] as string])),
@@ -50,7 +59,7 @@ export function processFunction(input: DesiredInput, process: Process, built: Ma
     TWELVE_STAGE: stage,
     TWELVE_PROCESS: process.name,
   };
-  for (const worker of new Set([...built.sends, ...(process.type === "worker" ? [process.name] : [])])) environment[queueBinding(worker)] = queueUrl(worker);
+  for (const worker of new Set([...built.sends, ...(process.type === "worker" ? [process.name] : [])])) environment[queueBinding(worker)] = input.queueUrl(input.name(worker));
   return {
     kind: "function",
     name,
@@ -65,8 +74,17 @@ export function processFunction(input: DesiredInput, process: Process, built: Ma
     zipPath: `${input.buildDir}/${built.artifacts.zip?.path ?? `${process.name}/function.zip`}`,
     reservedConcurrency: reservedConcurrency(process),
     url: process.type === "web",
+    invokeMode: process.type === "web" ? invokeModeOf(built) : null,
+    recursiveLoop: process.type === "worker" && process.aws?.recursiveLoop === "allow" ? "Allow" : "Terminate",
     tags: input.tags(process.name),
   };
+}
+
+/** What the build chose for the web wrapper (a streaming one needs RESPONSE_STREAM); buffered by default. */
+function invokeModeOf(built: ManifestProcess): InvokeMode {
+  const mode = built.platform.invokeMode ?? "BUFFERED";
+  if (mode !== "BUFFERED" && mode !== "RESPONSE_STREAM") throw new Error(`the build of ${built.name} has invokeMode ${JSON.stringify(mode)}; run twelve build again`);
+  return mode;
 }
 
 function reservedConcurrency(process: Process): number | null {
@@ -100,7 +118,17 @@ export async function readFunctions(ctx: AwsContext, names: string[]): Promise<F
   const { lambda, sdk } = ctx.clients;
   return Promise.all(
     names.map(async (name): Promise<FunctionResource> => {
-      const [fn, url] = await Promise.all([lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })), hasPublicUrl(ctx, name)]);
+      const [fn, url, recursiveLoop] = await Promise.all([
+        lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })),
+        publicUrl(ctx, name),
+        lambda.send(new sdk.lambda.GetFunctionRecursionConfigCommand({ FunctionName: name })).then(
+          (r) => (r.RecursiveLoop ?? "Terminate") as "Allow" | "Terminate",
+          (error: unknown) => {
+            if (ctx.clients.lacks(error)) return undefined;
+            throw error;
+          },
+        ),
+      ]);
       const c = fn.Configuration ?? {};
       return {
         kind: "function",
@@ -115,7 +143,9 @@ export async function readFunctions(ctx: AwsContext, names: string[]): Promise<F
         codeSha256: c.CodeSha256 ?? "",
         zipPath: "",
         reservedConcurrency: fn.Concurrency?.ReservedConcurrentExecutions ?? null,
-        url,
+        url: url.public,
+        invokeMode: url.invokeMode,
+        recursiveLoop,
         tags: fn.Tags ?? {},
       };
     }),
@@ -129,14 +159,17 @@ export async function functionUrl(clients: AwsClients, name: string): Promise<st
 }
 
 /** A public URL is there only with its config and both permissions (a killed deploy may leave one). */
-async function hasPublicUrl(ctx: AwsContext, name: string): Promise<boolean> {
+async function publicUrl(ctx: AwsContext, name: string): Promise<{ public: boolean; invokeMode: InvokeMode | null }> {
   const { lambda, sdk } = ctx.clients;
   const [config, sids] = await Promise.all([
-    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(notFound(undefined)),
     permissionIds(ctx, name),
   ]);
-  return config && URL_PERMISSIONS.every((sid) => sids.includes(sid));
+  return { public: config !== undefined && URL_PERMISSIONS.every((sid) => sids.includes(sid)), invokeMode: config ? urlInvokeMode(config.InvokeMode) : null };
 }
+
+/** A URL made without a mode is BUFFERED (moto answers "Buffered"). */
+const urlInvokeMode = (mode: string | undefined): InvokeMode => ((mode ?? "BUFFERED").toUpperCase() === "RESPONSE_STREAM" ? "RESPONSE_STREAM" : "BUFFERED");
 
 async function permissionIds(ctx: AwsContext, name: string): Promise<string[]> {
   const { lambda, sdk } = ctx.clients;
@@ -149,7 +182,9 @@ export async function applyFunction(ctx: AwsContext, change: Change<FunctionReso
   const { lambda, sdk } = ctx.clients;
   const fn = change.resource;
   if (change.action === "delete") {
-    await deleteUrl(ctx, fn.name);
+    // DeleteFunction takes the URL and its permissions with it; a public URL goes first, so it
+    // stops answering before the function does.
+    if (fn.url) await deleteUrl(ctx, fn.name);
     await lambda.send(new sdk.lambda.DeleteFunctionCommand({ FunctionName: fn.name })).catch(gone());
     return;
   }
@@ -164,6 +199,9 @@ export async function applyFunction(ctx: AwsContext, change: Change<FunctionReso
   };
   const fields = change.action === "update" ? new Set(change.fields.map((f) => f.field.split(".")[0])) : undefined;
   if (!fields) {
+    // Another stage's function of this name is refused before anything of it is touched.
+    const taken = await functionVariables(ctx, fn.name);
+    if (taken) mustBeOurs(ctx, "Lambda function", fn.name, functionOwner(taken));
     const zip = fs.readFileSync(fn.zipPath);
     // A role made a moment ago may not be assumable yet (IAM propagates in seconds).
     await retrying(
@@ -188,20 +226,27 @@ export async function applyFunction(ctx: AwsContext, change: Change<FunctionReso
     else await lambda.send(new sdk.lambda.PutFunctionConcurrencyCommand({ FunctionName: fn.name, ReservedConcurrentExecutions: fn.reservedConcurrency }));
   }
   if (!fields ? fn.url : fields.has("url")) {
-    if (fn.url) await createUrl(ctx, fn.name);
+    if (fn.url) await createUrl(ctx, fn.name, fn.invokeMode ?? "BUFFERED");
     else await deleteUrl(ctx, fn.name);
+  } else if (fields?.has("invokeMode") && fn.url && fn.invokeMode) {
+    // In place: the URL (its address) stays.
+    await lambda.send(new sdk.lambda.UpdateFunctionUrlConfigCommand({ FunctionName: fn.name, InvokeMode: fn.invokeMode }));
+  }
+  if (!fields ? fn.recursiveLoop === "Allow" : fields.has("recursiveLoop")) {
+    await lambda.send(new sdk.lambda.PutFunctionRecursionConfigCommand({ FunctionName: fn.name, RecursiveLoop: fn.recursiveLoop ?? "Terminate" }));
   }
 }
 
 /** A public URL needs both permissions AWS now asks for: the URL's own and InvokeFunction via the URL. */
-async function createUrl(ctx: AwsContext, name: string): Promise<void> {
+async function createUrl(ctx: AwsContext, name: string, invokeMode: InvokeMode): Promise<void> {
   const { lambda, sdk } = ctx.clients;
   // Only what is missing: an interrupted deploy may have made part of it.
   const [config, sids] = await Promise.all([
-    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).then(() => true, notFound(false)),
+    lambda.send(new sdk.lambda.GetFunctionUrlConfigCommand({ FunctionName: name })).catch(notFound(undefined)),
     permissionIds(ctx, name),
   ]);
-  if (!config) await lambda.send(new sdk.lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE" })).catch(exists());
+  if (!config) await lambda.send(new sdk.lambda.CreateFunctionUrlConfigCommand({ FunctionName: name, AuthType: "NONE", InvokeMode: invokeMode })).catch(exists());
+  else if (urlInvokeMode(config.InvokeMode) !== invokeMode) await lambda.send(new sdk.lambda.UpdateFunctionUrlConfigCommand({ FunctionName: name, InvokeMode: invokeMode }));
   if (!sids.includes("twelve-url")) {
     await lambda.send(new sdk.lambda.AddPermissionCommand({ FunctionName: name, StatementId: "twelve-url", Action: "lambda:InvokeFunctionUrl", Principal: "*", FunctionUrlAuthType: "NONE" })).catch(exists());
   }
@@ -226,6 +271,12 @@ async function waitUntilReady(ctx: AwsContext, name: string): Promise<void> {
     await sleep(Math.min(250 * 2 ** attempt, 2000));
   }
   throw new Error(`${name} did not become ready in time`);
+}
+
+/** A function's variables, or undefined when there is no function of that name. */
+export async function functionVariables(ctx: AwsContext, name: string): Promise<Record<string, string> | undefined> {
+  const c = await ctx.clients.lambda.send(new ctx.clients.sdk.lambda.GetFunctionConfigurationCommand({ FunctionName: name })).catch(notFound(undefined));
+  return c && (c.Environment?.Variables ?? {});
 }
 
 async function functionArn(ctx: AwsContext, name: string): Promise<string> {

@@ -1,6 +1,7 @@
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import { queueName } from "../../../src/formation/names.ts";
 import type { WorkerProcess } from "../../../src/formation/types.ts";
+import { SQS_ARN } from "../partition.ts";
 import { gone, type AwsContext, type DesiredInput } from "./common.ts";
 
 /** The event source mapping that feeds a worker's function from its queue. */
@@ -38,7 +39,7 @@ export async function readMappings(ctx: AwsContext, functionNames: string[]): Pr
   const found = await Promise.all(
     functionNames.map(async (name): Promise<MappingResource[]> => {
       const mappings = await lambda.send(new sdk.lambda.ListEventSourceMappingsCommand({ FunctionName: name }));
-      const mapping = mappings.EventSourceMappings?.find((m) => m.EventSourceArn?.startsWith("arn:aws:sqs:"));
+      const mapping = mappings.EventSourceMappings?.find((m) => SQS_ARN.test(m.EventSourceArn ?? ""));
       if (!mapping) return [];
       return [{
         kind: "mapping",

@@ -1,7 +1,7 @@
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import { deadLetterQueueName, queueName } from "../../../src/formation/names.ts";
 import type { Process } from "../../../src/formation/types.ts";
-import { gone, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+import { gone, mustBeOurs, notFound, takenUnlessOurs, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
 
 /** An SQS queue: a worker's, or a dead-letter queue (a worker's redrive, a clock's Scheduler). */
 export interface QueueResource {
@@ -59,9 +59,9 @@ export async function readQueues(ctx: AwsContext): Promise<QueueResource[]> {
     urls.map(async (url) => {
       const [attributes, tags] = await Promise.all([
         sqs.send(new sdk.sqs.GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["All"] })),
-        sqs.send(new sdk.sqs.ListQueueTagsCommand({ QueueUrl: url })),
+        queueTags(ctx, url),
       ]);
-      return { url, attributes: attributes.Attributes ?? {}, tags: tags.Tags ?? {} };
+      return { url, attributes: attributes.Attributes ?? {}, tags };
     }),
   );
   return read
@@ -83,6 +83,10 @@ export async function readQueues(ctx: AwsContext): Promise<QueueResource[]> {
     });
 }
 
+async function queueTags(ctx: AwsContext, url: string): Promise<Tags> {
+  return (await ctx.clients.sqs.send(new ctx.clients.sdk.sqs.ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+}
+
 /** RedrivePolicy as twelve writes it: AWS may return it re-serialised, with a string count. */
 export function canonicalRedrive(text: string): string {
   const parsed = JSON.parse(text) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
@@ -93,7 +97,19 @@ export async function applyQueue(ctx: AwsContext, change: Change<QueueResource>)
   const { sqs, sdk } = ctx.clients;
   const queue = change.resource;
   if (change.action === "create") {
-    await sqs.send(new sdk.sqs.CreateQueueCommand({ QueueName: queue.name, Attributes: { ...queue.attributes }, tags: queue.tags }));
+    // CreateQueue of a name that is taken, with the same attributes, answers with that queue
+    // (moto even re-tags it): whose it is is asked first.
+    const taken = await sqs.send(new sdk.sqs.GetQueueUrlCommand({ QueueName: queue.name })).then((r) => r.QueueUrl, notFound(undefined));
+    if (taken) {
+      mustBeOurs(ctx, "SQS queue", queue.name, await queueTags(ctx, taken));
+      await sqs.send(new sdk.sqs.SetQueueAttributesCommand({ QueueUrl: taken, Attributes: { ...queue.attributes } }));
+      return;
+    }
+    const tagsOf = async () => {
+      const url = await sqs.send(new sdk.sqs.GetQueueUrlCommand({ QueueName: queue.name })).then((r) => r.QueueUrl, notFound(undefined));
+      return url ? queueTags(ctx, url) : undefined;
+    };
+    await sqs.send(new sdk.sqs.CreateQueueCommand({ QueueName: queue.name, Attributes: { ...queue.attributes }, tags: queue.tags })).catch(takenUnlessOurs(ctx, "SQS queue", queue.name, tagsOf));
     return;
   }
   if (change.action === "delete") {

@@ -2,7 +2,9 @@ import type { ManifestProcess } from "../../../src/build/manifest.ts";
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import type { Process } from "../../../src/formation/types.ts";
 import { queueName } from "../../../src/formation/names.ts";
-import { exists, gone, notFound, tagList, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+import { usageError } from "../../../src/errors.ts";
+import { SCHEDULER_ROLE_SUFFIX } from "../names.ts";
+import { gone, notFound, tagList, takenUnlessOurs, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
 
 /** An IAM role with the one inline policy twelve writes ("twelve"). */
 export interface RoleResource {
@@ -21,8 +23,16 @@ export interface PolicyDocument {
 
 export const roleRules = fieldRules<RoleResource>({ maps: ["tags"], summaries: { policy: "policy" } });
 
-/** The name of a clock's role for EventBridge Scheduler. */
-export const schedulerRoleName = (functionName: string) => `${functionName}-sched`;
+/** The name of a clock's role for EventBridge Scheduler (reserved: adapters/aws/names.ts). */
+export const schedulerRoleName = (functionName: string) => `${functionName}${SCHEDULER_ROLE_SUFFIX}`;
+
+/** IAM's limit on the size of all of one role's inline policies, in characters (whitespace not counted). */
+export const INLINE_POLICY_LIMIT = 10_240;
+
+/** Who may assume a role twelve makes: the one service it is for. */
+export function trustPolicy(service: string) {
+  return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] } as const;
+}
 
 /** Least privilege: its own logs; a worker its own queue; send() only to the queues its code names. */
 export function functionRole(input: DesiredInput, process: Process, built: ManifestProcess): RoleResource {
@@ -41,7 +51,16 @@ export function functionRole(input: DesiredInput, process: Process, built: Manif
   if (built.sends.length) {
     statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: built.sends.map((w) => arn.queue(queueName(app, stage, w))) });
   }
-  return { kind: "role", name, service: "lambda.amazonaws.com", policy: { Version: "2012-10-17", Statement: statements }, tags: input.tags(process.name) };
+  const policy: PolicyDocument = { Version: "2012-10-17", Statement: statements };
+  // One ARN per worker it sends to: enough of them and IAM refuses the policy, half-way through a deploy.
+  const size = JSON.stringify(policy).length;
+  if (size > INLINE_POLICY_LIMIT) {
+    throw usageError(
+      `processes.${process.name}: its IAM role's inline policy would be ${size} characters, over IAM's limit of ${INLINE_POLICY_LIMIT} for a role (it may send() to ${built.sends.length} workers)`,
+      "send() to fewer workers from this process (split it in two, or let one worker fan the messages out), or shorten the app, stage or worker names.",
+    );
+  }
+  return { kind: "role", name, service: "lambda.amazonaws.com", policy, tags: input.tags(process.name) };
 }
 
 /** A clock's Scheduler role: it may invoke only that function, and write to its dead-letter queue. */
@@ -79,7 +98,7 @@ export async function readRoles(ctx: AwsContext): Promise<RoleResource[]> {
         iam.send(new sdk.iam.GetRoleCommand({ RoleName: name })),
         iam.send(new sdk.iam.GetRolePolicyCommand({ RoleName: name, PolicyName: "twelve" })).then((p) => p.PolicyDocument, notFound(undefined)),
       ]);
-      const tags = Object.fromEntries((role.Role?.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+      const tags = tagsOf(role.Role?.Tags);
       const trust = decodePolicy(role.Role?.AssumeRolePolicyDocument) as { Statement?: { Principal?: { Service?: string } }[] } | undefined;
       return {
         kind: "role",
@@ -91,6 +110,14 @@ export async function readRoles(ctx: AwsContext): Promise<RoleResource[]> {
     }),
   );
   return roles.filter((r) => ctx.ours(r.tags));
+}
+
+const tagsOf = (list: { Key?: string; Value?: string }[] | undefined): Tags => Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+
+export async function roleTags(ctx: AwsContext, name: string): Promise<Tags | undefined> {
+  const { iam, sdk } = ctx.clients;
+  const role = await iam.send(new sdk.iam.GetRoleCommand({ RoleName: name })).catch(notFound(undefined));
+  return role && tagsOf(role.Role?.Tags);
 }
 
 /** IAM returns policy documents URL-encoded from some calls and as plain JSON from others. */
@@ -107,13 +134,11 @@ export async function applyRole(ctx: AwsContext, change: Change<RoleResource>): 
     await iam.send(new sdk.iam.DeleteRoleCommand({ RoleName: role.name })).catch(gone());
     return;
   }
-  const trust = JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{ Effect: "Allow", Principal: { Service: role.service }, Action: "sts:AssumeRole" }],
-  });
+  const trust = JSON.stringify(trustPolicy(role.service));
   const fields = change.action === "update" ? new Set(change.fields.map((f) => f.field.split(".")[0])) : undefined;
   if (!fields) {
-    await iam.send(new sdk.iam.CreateRoleCommand({ RoleName: role.name, AssumeRolePolicyDocument: trust, Tags: tagList(role.tags) })).catch(exists());
+    // A taken name that is not this stage's own stops here, before its policy is written.
+    await iam.send(new sdk.iam.CreateRoleCommand({ RoleName: role.name, AssumeRolePolicyDocument: trust, Tags: tagList(role.tags) })).catch(takenUnlessOurs(ctx, "IAM role", role.name, () => roleTags(ctx, role.name)));
   } else {
     if (fields.has("service")) await iam.send(new sdk.iam.UpdateAssumeRolePolicyCommand({ RoleName: role.name, PolicyDocument: trust }));
     if (fields.has("tags")) await iam.send(new sdk.iam.TagRoleCommand({ RoleName: role.name, Tags: tagList(role.tags) }));

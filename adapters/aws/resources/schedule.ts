@@ -2,7 +2,7 @@ import type { ManifestProcess } from "../../../src/build/manifest.ts";
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import { deadLetterQueueName } from "../../../src/formation/names.ts";
 import type { ClockProcess } from "../../../src/formation/types.ts";
-import { exists, gone, notFound, tagList, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
+import { gone, mustBeOurs, notFound, tagList, takenUnlessOurs, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
 import { schedulerRoleName } from "./role.ts";
 
 /** The app's stage's EventBridge Scheduler group, `<app>-<stage>`: it holds the clocks' schedules. */
@@ -59,8 +59,7 @@ export async function readSchedules(ctx: AwsContext): Promise<(ScheduleGroupReso
   const group = scheduleGroupName(ctx.app, ctx.stage);
   const found = await scheduler.send(new sdk.scheduler.GetScheduleGroupCommand({ Name: group })).catch(notFound(undefined));
   if (!found?.Arn) return [];
-  const tagList = await scheduler.send(new sdk.scheduler.ListTagsForResourceCommand({ ResourceArn: found.Arn }));
-  const tags = Object.fromEntries((tagList.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  const tags = await groupTags(ctx, found.Arn);
   if (!ctx.ours(tags)) return [];
 
   const names: string[] = [];
@@ -94,8 +93,22 @@ export async function applyScheduleGroup(ctx: AwsContext, change: Change<Schedul
   const { scheduler, sdk } = ctx.clients;
   const group = change.resource;
   if (change.action === "delete") await scheduler.send(new sdk.scheduler.DeleteScheduleGroupCommand({ Name: group.name })).catch(gone());
-  else if (change.action === "create") await scheduler.send(new sdk.scheduler.CreateScheduleGroupCommand({ Name: group.name, Tags: tagList(group.tags) })).catch(exists());
-  else await scheduler.send(new sdk.scheduler.TagResourceCommand({ ResourceArn: await groupArn(ctx, group.name), Tags: tagList(group.tags) }));
+  else if (change.action === "create") {
+    // moto's CreateScheduleGroup replaces a group of that name (its schedules and tags) where
+    // AWS answers ConflictException: whose it is is asked first.
+    const tagsOf = async () => {
+      const found = await scheduler.send(new sdk.scheduler.GetScheduleGroupCommand({ Name: group.name })).catch(notFound(undefined));
+      return found?.Arn ? groupTags(ctx, found.Arn) : undefined;
+    };
+    const taken = await tagsOf();
+    if (taken) mustBeOurs(ctx, "EventBridge Scheduler schedule group", group.name, taken);
+    else await scheduler.send(new sdk.scheduler.CreateScheduleGroupCommand({ Name: group.name, Tags: tagList(group.tags) })).catch(takenUnlessOurs(ctx, "EventBridge Scheduler schedule group", group.name, tagsOf));
+  } else await scheduler.send(new sdk.scheduler.TagResourceCommand({ ResourceArn: await groupArn(ctx, group.name), Tags: tagList(group.tags) }));
+}
+
+async function groupTags(ctx: AwsContext, arn: string): Promise<Tags> {
+  const found = await ctx.clients.scheduler.send(new ctx.clients.sdk.scheduler.ListTagsForResourceCommand({ ResourceArn: arn }));
+  return Object.fromEntries((found.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
 async function groupArn(ctx: AwsContext, name: string): Promise<string> {

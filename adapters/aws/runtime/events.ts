@@ -7,8 +7,10 @@ export interface HttpEventV2 {
   rawPath: string;
   rawQueryString: string;
   cookies?: string[];
+  /** Values are decoded as UTF-8 by AWS, so they may hold any code point (not only a byte string). */
   headers?: Record<string, string | undefined>;
-  body?: string;
+  /** Absent or null when the request has none (aws-lambda-go and aws-sam-cli's events send null). */
+  body?: string | null;
   isBase64Encoded: boolean;
   requestContext: {
     domainName?: string;
@@ -22,6 +24,30 @@ export interface HttpResultV2 {
   cookies?: string[];
   body: string;
   isBase64Encoded: boolean;
+}
+
+/** What a streamed Function URL response starts with (awslambda.HttpResponseStream.from). */
+export interface HttpResponseMetadata {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+}
+
+/**
+ * The writable the Lambda runtime hands a streaming handler (a Node http.ClientRequest to the
+ * Runtime API underneath), the parts twelve uses.
+ */
+export interface ResponseStream {
+  write(chunk: Uint8Array | string, callback?: (error?: Error | null) => void): boolean;
+  end(callback?: () => void): void;
+  once(event: "drain" | "error" | "close", listener: (...args: unknown[]) => void): unknown;
+  readonly writableNeedDrain?: boolean;
+}
+
+/** The `awslambda` global that Lambda's Node runtime (and aws-lambda-ric) defines before loading a handler. */
+export interface AwsLambdaGlobal {
+  streamifyResponse<H extends (event: never, stream: ResponseStream, context?: LambdaContext) => Promise<void>>(handler: H): H;
+  HttpResponseStream: { from(stream: ResponseStream, metadata: HttpResponseMetadata): ResponseStream };
 }
 
 export interface SqsRecord {

@@ -1,13 +1,12 @@
 import { installTransport } from "../../../src/runtime/send.ts";
 import type { ProcessMeta } from "../../../src/runtime/types.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
+import { MAX_MESSAGE_BYTES } from "../limits.ts";
 import { sqsFromEnvironment, type SqsClient } from "./sqs.ts";
 
 /** Message attribute that tells twelve's worker wrapper the body is JSON it wrote. */
 export const CONTENT_TYPE_ATTRIBUTE = "twelve-content-type";
 export const JSON_CONTENT_TYPE = "application/json";
-/** SQS accepts bodies up to 1 MiB. */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 let client: SqsClient | undefined;
 /** One client per container: credentials and endpoint do not change between invocations. */
@@ -28,10 +27,9 @@ export function installSqsTransport(meta: ProcessMeta): void {
   installTransport({
     workers: meta.workers,
     maxDelaySeconds: 900,
-    async send(worker, body, options) {
-      const text = JSON.stringify(body);
+    async send(worker, text, options) {
       const bytes = new TextEncoder().encode(text).byteLength;
-      if (bytes > MAX_BODY_BYTES) throw new Error(`send("${worker}"): the body is ${bytes} bytes as JSON; SQS takes at most ${MAX_BODY_BYTES}`);
+      if (bytes > MAX_MESSAGE_BYTES) throw new Error(`send("${worker}"): the body is ${bytes} bytes as JSON; SQS takes at most ${MAX_MESSAGE_BYTES}`);
       await sqs().sendMessage(queueUrl(worker), text, {
         delaySeconds: options.delaySeconds,
         attributes: { [CONTENT_TYPE_ATTRIBUTE]: JSON_CONTENT_TYPE },

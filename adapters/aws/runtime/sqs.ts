@@ -12,6 +12,8 @@ export interface SqsClientOptions {
   credentials: AwsCredentials;
   /** Injectable for tests; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** The invocation's X-Ray trace id, sent as X-Amzn-Trace-Id (read at each call). */
+  traceId?: () => string | undefined;
 }
 
 export interface SqsSendOptions {
@@ -56,7 +58,23 @@ export function sqsFromEnvironment(env: Record<string, string | undefined>): Sqs
     region,
     endpoint,
     credentials: sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey },
+    traceId: () => lambdaTraceId(env),
   });
+}
+
+/**
+ * The trace id of the invocation in progress, as the AWS SDK's recursion-detection middleware
+ * finds it: Lambda counts a message's rounds through the same function and queue by it, and
+ * stops a loop (recursive loop detection) only when SendMessage carries it. Outside Lambda: none.
+ */
+function lambdaTraceId(env: Record<string, string | undefined>): string | undefined {
+  if (!env["AWS_LAMBDA_FUNCTION_NAME"]) return undefined;
+  const store = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?(): string | undefined } } }).awslambda?.InvokeStore;
+  return store?.getXRayTraceId?.() || env["_X_AMZN_TRACE_ID"] || undefined;
+}
+
+function traceHeader(traceId: string | undefined): Record<string, string> {
+  return traceId ? { "x-amzn-trace-id": traceId } : {};
 }
 
 export function sqsEndpoint(options: SqsClientOptions): string {
@@ -72,7 +90,7 @@ export function sqsCaller(options: SqsClientOptions): SqsCall {
     const signed = await signRequest({
       method: "POST",
       url: endpoint,
-      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}` },
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AmazonSQS.${action}`, ...traceHeader(options.traceId?.()) },
       body,
       service: "sqs",
       region: options.region,

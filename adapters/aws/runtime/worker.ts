@@ -4,6 +4,7 @@ import { requireHandler } from "../../../src/runtime/module.ts";
 import { lambdaExecutionContext, processEnv } from "./context.ts";
 import type { LambdaContext, SqsBatchResponse, SqsEvent, SqsRecord } from "./events.ts";
 import { CONTENT_TYPE_ATTRIBUTE, JSON_CONTENT_TYPE, installSqsTransport, sqs } from "./send.ts";
+import { defaultSqsEndpoint } from "./sqs.ts";
 
 /**
  * The Lambda handler of a worker process: an SQS batch becomes a MessageBatch, and the
@@ -86,9 +87,9 @@ async function delayRetries(retries: { record: SqsRecord; delaySeconds: number }
   );
 }
 
-/** arn:aws:sqs:REGION:ACCOUNT:NAME → the queue URL on the SQS endpoint in use. */
+/** arn:PARTITION:sqs:REGION:ACCOUNT:NAME → the queue URL on the SQS endpoint in use. */
 export function queueUrlFromArn(arn: string): string {
-  const [, , , region, account, name] = arn.split(":");
-  const endpoint = process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL ?? `https://sqs.${region}.amazonaws.com`;
+  const [, , , region = "", account, name] = arn.split(":");
+  const endpoint = process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL ?? defaultSqsEndpoint(region);
   return `${endpoint.replace(/\/+$/, "")}/${account}/${name}`;
 }

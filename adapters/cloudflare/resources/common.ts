@@ -1,3 +1,4 @@
+import type { ScriptView } from "../api-types.ts";
 import type { CloudflareApi } from "../client.ts";
 
 // What every kind of Cloudflare resource shares: the API's views of scripts and queues, the
@@ -22,6 +23,8 @@ export interface CloudflareContext {
   wranglerEnv: NodeJS.ProcessEnv;
   /** wrangler's own output, line by line (shown with --verbose). */
   debug(line: string): void;
+  /** The account's Worker scripts, as read before the deploy (under its lock): whose each is. */
+  scripts: ScriptView[];
   /** Queue ids by name: read before the deploy, and those of queues it creates. */
   queueIds: Record<string, string>;
   /** The Workers this deploy uploaded (wrangler sets their consumers with them). */

@@ -4,11 +4,11 @@ import type { Formation } from "../../../src/formation/types.ts";
 import type { Body, QueueCreateParams, QueueMetricsView } from "../api-types.ts";
 import { failure } from "../../../src/errors.ts";
 import type { CloudflareApi } from "../client.ts";
-import { appTag, ignoreNotFound, stageTag, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
+import { ignoreNotFound, type CloudflareContext, type QueueView, type ScriptView } from "./common.ts";
+import { queueOwnership, takenError } from "./ownership.ts";
 
 /** A queue as listed, with the id and name the schema leaves optional and twelve needs. */
 export type NamedQueue = QueueView & { queue_id: string; queue_name: string };
-import { consumerScript } from "./consumer.ts";
 
 /** A Cloudflare Queue: a worker's, or its dead-letter queue. Queues carry no tags. */
 export interface QueueResource {
@@ -33,21 +33,9 @@ export function desiredQueues(formation: Formation, stage: string): QueueResourc
   );
 }
 
-/**
- * The stage's queues: named `<app>-<stage>-*` (not the lock), and used by no Worker of someone
- * else. Queues have no tags, so one named like ours belongs to another app (whose name starts
- * with "<app>-<stage>-") when a Worker that is not ours consumes or produces to it.
- */
+/** The stage's queues, by resources/ownership.ts (its lock queue is not one). */
 export function ownQueues(queues: NamedQueue[], scripts: ScriptView[], app: string, stage: string): NamedQueue[] {
-  const prefix = `${app}-${stage}-`;
-  const tagsOf = new Map(scripts.map((s) => [s.id ?? "", s.tags ?? []]));
-  const foreign = (script: string) => {
-    const tags = tagsOf.get(script);
-    if (!script.startsWith(prefix)) return true;
-    return tags !== undefined && tags.some((t) => t.startsWith("twelve-app:")) && !(tags.includes(appTag(app)) && tags.includes(stageTag(stage)));
-  };
-  const users = (q: QueueView) => [...(q.consumers ?? []).map(consumerScript), ...(q.producers ?? []).map((p) => ("script" in p ? (p.script ?? "") : ""))].filter(Boolean);
-  return queues.filter((q) => q.queue_name.startsWith(prefix) && q.queue_name !== lockQueueName(app, stage) && !users(q).some(foreign));
+  return queues.filter((q) => queueOwnership(q.queue_name, queues, scripts, { app, stage }).ours);
 }
 
 /**
@@ -78,7 +66,14 @@ export async function applyQueue(ctx: CloudflareContext, change: Change<QueueRes
     return;
   }
   // A queue has no settings of its own to update: only its existence is planned.
-  ctx.queueIds[name] = (await createQueue(api, name)).id;
+  const created = await createQueue(api, name);
+  if (created.existed) {
+    // Not this stage's when it was read (else no create was planned): adopted only if it is now.
+    const [queues, scripts] = await Promise.all([listQueues(api), api.get<ScriptView[]>("/workers/scripts")]);
+    const owner = queueOwnership(name, queues, scripts, ctx);
+    if (!owner.ours) throw takenError(ctx, "queue", name, owner.owner);
+  }
+  ctx.queueIds[name] = created.id;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { CloudflareApi } from "../client.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { wranglerDeploy, wranglerError } from "../wrangler-cli.ts";
 import { appTag, CODE_TAG, ignoreNotFound, processTag, SECRETS_TAG, stageTag, type CloudflareContext, type ScriptView } from "./common.ts";
+import { scriptOwnership, scriptStage, takenError } from "./ownership.ts";
 
 /** A Worker script: its code (as twelve's hash of it), secrets, crons and workers.dev flag. */
 export interface WorkerResource {
@@ -88,17 +89,16 @@ export function secretsDigest(values: Record<string, string>, salt: string): str
 }
 
 /**
- * The app's Workers: named `<app>-<stage>-*` and tagged as the app's and stage's. A script of a
- * name the formation wants but without twelve's tags (a deploy cut between upload and tagging)
- * reads as deployed with unknown code, so the next deploy uploads and tags it.
+ * The app's Workers: named `<app>-<stage>-*` and this stage's by resources/ownership.ts. A
+ * script of a name the formation wants but without twelve's tags (a deploy cut between upload
+ * and tagging) reads as deployed with unknown code, so the next deploy uploads and tags it.
  */
 export function ownScripts(scripts: ScriptView[], app: string, stage: string, wanted: string[]): NamedScript[] {
   const prefix = `${app}-${stage}-`;
   return scripts.filter((s): s is NamedScript => {
-    const tags = s.tags ?? [];
     if (!s.id?.startsWith(prefix)) return false;
-    if (tags.includes(appTag(app)) && tags.includes(stageTag(stage))) return true;
-    return wanted.includes(s.id) && !tags.some((t) => t.startsWith("twelve-app:"));
+    if (!scriptOwnership(s, scripts, { app, stage }).ours) return false;
+    return scriptStage(s) !== undefined || wanted.includes(s.id);
   });
 }
 
@@ -144,6 +144,12 @@ export async function applyWorker(ctx: CloudflareContext, change: Change<WorkerR
     return;
   }
   const current = change.action === "update" ? change.current : undefined;
+  if (change.action === "create") {
+    // Not this stage's when it was read (else no create was planned): another's is never uploaded over.
+    const taken = ctx.scripts.find((s) => s.id === worker.name);
+    const owner = taken && scriptOwnership(taken, ctx.scripts, ctx);
+    if (owner && !owner.ours) throw takenError(ctx, "Worker", worker.name, owner.owner);
+  }
   if (uploads(change)) await upload(ctx, worker, current);
   else if (change.action === "update") await updateSettings(ctx, worker, new Set(change.fields.map((f) => f.field)));
   await writeTags(ctx, worker, current);

@@ -23,19 +23,20 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
   installTransport({
     workers: meta.workers,
     maxDelaySeconds: MAX_DELAY_SECONDS,
-    async send(worker, body, options) {
+    async send(worker, text, options) {
       const binding = queueBinding(worker);
       const producer = current[binding] as QueueProducer | undefined;
       const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
-      const text = JSON.stringify(body);
       if (text.length > MAX_MESSAGE_BYTES / 4 && new TextEncoder().encode(text).byteLength > MAX_MESSAGE_BYTES) {
         throw new Error(`send("${worker}"): the body is over ${MAX_MESSAGE_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
       }
       if (devBroker) {
-        const response = await devBroker.fetch("http://twelve-dev/send", { method: "POST", body: JSON.stringify({ worker, body, delaySeconds: options.delaySeconds }) });
+        const request = `{"worker":${JSON.stringify(worker)},"body":${text}${options.delaySeconds !== undefined ? `,"delaySeconds":${options.delaySeconds}` : ""}}`;
+        const response = await devBroker.fetch("http://twelve-dev/send", { method: "POST", body: request });
         if (!response.ok) throw new Error(`send("${worker}"): ${await response.text()}`);
       } else if (producer && typeof producer.send === "function") {
-        await producer.send(body, { contentType: "json", ...(options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {}) });
+        // The body as JSON made it, as the worker gets it on AWS too (a Date as its string).
+        await producer.send(JSON.parse(text), { contentType: "json", ...(options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {}) });
       } else {
         throw new Error(`send("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
       }

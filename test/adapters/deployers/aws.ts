@@ -2,6 +2,7 @@ import { SQSClient, ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { LambdaClient, GetPolicyCommand, ListEventSourceMappingsCommand, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { IAMClient, ListRolesCommand } from "@aws-sdk/client-iam";
 import { ListScheduleGroupsCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from "@aws-sdk/client-cloudwatch-logs";
 import { expect } from "vitest";
 import { startAwsProxy } from "../../support/aws-proxy.ts";
 import { awsTestEnv, motoClientConfig, startMoto } from "../../support/moto.ts";
@@ -14,17 +15,19 @@ export async function awsTarget(): Promise<DeployTarget> {
   const lambda = new LambdaClient(direct);
   const names = async (stage: string) => {
     const prefix = `shop-${stage}-`;
-    const [functions, queues, roles, groups] = await Promise.all([
+    const [functions, queues, roles, groups, logGroups] = await Promise.all([
       lambda.send(new ListFunctionsCommand({})),
       new SQSClient(direct).send(new ListQueuesCommand({ QueueNamePrefix: prefix })),
       new IAMClient(direct).send(new ListRolesCommand({})),
       new SchedulerClient(direct).send(new ListScheduleGroupsCommand({ NamePrefix: `shop-${stage}` })),
+      new CloudWatchLogsClient(direct).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/lambda/${prefix}` })),
     ]);
     return [
       ...(groups.ScheduleGroups ?? []).map((g) => g.Name ?? "").filter((n) => n === `shop-${stage}`),
       ...(functions.Functions ?? []).map((f) => f.FunctionName ?? "").filter((n) => n.startsWith(prefix)),
       ...(queues.QueueUrls ?? []).map((u) => u.split("/").at(-1) ?? ""),
       ...(roles.Roles ?? []).map((r) => r.RoleName ?? "").filter((n) => n.startsWith(prefix)),
+      ...(logGroups.logGroups ?? []).map((g) => g.logGroupName ?? ""),
     ];
   };
   const converged = async (stage: string) => {
@@ -35,7 +38,7 @@ export async function awsTarget(): Promise<DeployTarget> {
   };
   return {
     target: "aws",
-    resources: 13,
+    resources: 16,
     async lane(): Promise<DeployLane> {
       const proxy = await startAwsProxy(moto.endpoint);
       return {
@@ -45,7 +48,11 @@ export async function awsTarget(): Promise<DeployTarget> {
         cutWrites: (n) => proxy.cutWrites(n, /twelve-lock/),
         converged,
         leftovers: names,
-        close: () => proxy.stop(),
+        close: async () => {
+          await proxy.stop();
+          // Every request AWS would have refused, though moto took it (or the proxy refused it, and a read swallowed that).
+          expect(proxy.violations, "requests AWS would refuse").toEqual([]);
+        },
       };
     },
     stop: () => moto.stop(),
