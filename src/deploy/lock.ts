@@ -1,4 +1,5 @@
 import os from "node:os";
+import { processAlive } from "../alive.ts";
 import { failure } from "../errors.ts";
 
 /** A lock older than this is from a deploy that died: taken over, and said so. */
@@ -38,7 +39,7 @@ export function lockHolder(now = Date.now()): LockHolder {
  */
 export function isStale(lock: LockHolder, now = Date.now(), host = os.hostname()): boolean {
   if (now - lock.since >= STALE_LOCK_MS) return true;
-  return lock.host === host && lock.pid !== undefined && !alive(lock.pid);
+  return lock.host === host && lock.pid !== undefined && !processAlive(lock.pid);
 }
 
 export interface LockedApply<P> {
@@ -84,15 +85,5 @@ export async function applyWithLock<P>(steps: LockedApply<P>): Promise<P> {
     return plan;
   } finally {
     await steps.lock.remove().catch(() => {});
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

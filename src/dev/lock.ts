@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { processAlive } from "../alive.ts";
 import { usageError } from "../errors.ts";
 
 /** Who holds an app folder's twelve dev, as its lock file says. */
@@ -86,11 +87,5 @@ function read(file: string): Holder | undefined {
 /** A holder on another host (a shared folder) is taken at its word; on this one, by its pid. */
 function running(holder: Holder): boolean {
   if (holder.host !== os.hostname()) return true;
-  if (holder.pid === process.pid) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return holder.pid === process.pid || processAlive(holder.pid);
 }
