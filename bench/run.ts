@@ -4,6 +4,7 @@ import { benchBuild } from "./build.ts";
 import { benchDeploy } from "./deploy.ts";
 import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
 import { benchDev } from "./dev.ts";
+import { benchDlqDev } from "./dlq-dev.ts";
 import { benchInstall } from "./install.ts";
 import { ensureDebianTool } from "./tools.ts";
 
@@ -17,6 +18,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
+  "dlq-dev": () => benchDlqDev(),
   deploy: benchDeploy,
   "deploy-cloudflare": benchDeployCloudflare,
   install: benchInstall,

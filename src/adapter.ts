@@ -191,10 +191,7 @@ export interface ConnectOptions {
   note?(line: string): void;
 }
 
-/**
- * One app's stage on a platform. Coming issues add here what a stage can tell and do beyond
- * these (dead letters to list and send back, a clock's recent runs).
- */
+/** One app's stage on a platform. */
 export interface DeployedStage {
   /** Where it is, for people: "AWS eu-west-1 (account 1234)". */
   where: string;
@@ -207,8 +204,78 @@ export interface DeployedStage {
   scale(requests: ScaleRequest[], report: (change: CapChange) => void): Promise<CapChange[]>;
   /** Prints the processes' logs; resolves with the exit status (Ctrl-C ends --follow). */
   logs(processes: string[], options: LogOptions, output: LogOutput): Promise<number>;
-  /** Fires a clock, or sends one message to a worker's queue. */
+  /** Fires a clock (under the one-run-at-a-time rule), or sends one message to a worker's queue. */
   run(process: ClockProcess | WorkerProcess, body: unknown): Promise<RunResult>;
+  /** `twelve dlq --stage`: the dead letters of the stage's workers and clocks. */
+  deadLetters: DeadLetters;
+}
+
+// ---- dead letters: `twelve dlq` (the same interface serves twelve dev and deployed stages) ----
+
+/** Per worker (its dead-letter queue) and per clock (its failed runs, where the platform keeps them). */
+export interface DeadLetterSummary {
+  process: string;
+  type: "worker" | "clock";
+  /** How many; null where the platform cannot count them (then `note` says why). */
+  count: number | null;
+  /** When the oldest one was first sent (ms since the epoch); null when there are none or it is unknown. */
+  oldestSentAt: number | null;
+  /** Where they are kept, for people: "SQS queue shop-prod-mailer-dlq", ".twelve/dev/broker/dead-letter/mailer.jsonl". */
+  where: string;
+  note?: string;
+}
+
+/** One dead letter, as `twelve dlq PROCESS` shows it and `--json` gives it (documented in the README). */
+export interface DeadLetter {
+  /** The id `--redrive --id` and `--purge --id` take: the message's id as it was sent (SQS MessageId, Cloudflare message id, dev's id). */
+  id: string;
+  /** When it was first sent, ms since the epoch; null where unknown. */
+  sentAt: number | null;
+  /** When it died (reached the dead-letter queue), where known. */
+  diedAt: number | null;
+  /** Deliveries it had before it died. */
+  attempts: number | null;
+  /** The body, as the worker got it (parsed JSON, else the raw text). */
+  body: unknown;
+  /** The last error, where twelve knows it; null otherwise (a crash or timeout the platform moved). */
+  error: string | null;
+}
+
+export interface DeadLetterProgress {
+  /** `done` of `total` (total where known): listing "seen", redrive "sent back", purge "deleted". */
+  (done: number, total: number | null): void;
+}
+
+export interface DeadLetters {
+  summary(): Promise<DeadLetterSummary[]>;
+  /**
+   * Every dead letter of one process, oldest first where the platform keeps an order, without
+   * consuming them: none is deleted, moved, reordered or charged an attempt by a listing (the
+   * adapter's own doc says what the platform forces, such as a lease that must run out).
+   * Yields as it reads: the caller prints as it goes, so 10,000 of them list in bounded memory.
+   */
+  list(process: WorkerProcess | ClockProcess, progress: DeadLetterProgress): AsyncIterable<DeadLetter>;
+  /**
+   * Sends dead letters back to the worker's queue, bodies unchanged and a fresh attempt count:
+   * all, or those of `ids`. Each is on the worker's queue before it leaves the dead-letter
+   * queue (an interruption can duplicate one, never lose one). `missing`: ids not found.
+   */
+  redrive(process: WorkerProcess, ids: string[] | undefined, progress: DeadLetterProgress): Promise<{ redriven: number; missing: string[] }>;
+  /** Deletes dead letters for good: all, or those of `ids`. */
+  purge(process: WorkerProcess | ClockProcess, ids: string[] | undefined, progress: DeadLetterProgress): Promise<{ purged: number; missing: string[] }>;
+}
+
+// ---- clocks: last and next run ----
+
+export interface ClockRun {
+  /** When the run was scheduled for (ms). */
+  scheduledTime: number;
+  /** When it started, where known (ms). */
+  startedAt: number | null;
+  outcome: "ok" | "failed" | "skipped" | "running";
+  durationMs: number | null;
+  /** failed: the error; skipped: why ("the previous run was still going"). */
+  detail: string | null;
 }
 
 export interface PlanOptions {
@@ -229,7 +296,11 @@ export interface Deployment {
   callSummary(): string;
 }
 
-/** One process as deployed; `twelve ps --json` gives these fields (documented in the README). */
+/**
+ * One process as deployed, as the adapter reads it; `twelve ps` adds what is the same on every
+ * platform (dead-letter counts from `deadLetters.summary()`, a clock's next run) and `--json`
+ * gives all of it (documented in the README).
+ */
 export interface ProcessStatus {
   process: string;
   type: string;
@@ -240,6 +311,8 @@ export interface ProcessStatus {
   lastChange: string | null;
   url: string | null;
   queueDepth: number | null;
+  /** Clocks: the last run where the platform lets twelve know it (else null, and ps's notes say why). */
+  lastRun: { scheduledTime: string; outcome: ClockRun["outcome"]; durationMs: number | null; detail: string | null } | null;
 }
 
 export interface ScaleRequest {

@@ -43,6 +43,7 @@ export async function awsStage(formation: Formation, stage: string, options: Con
             state: config?.Configuration?.State ?? "not deployed",
             lastChange: config?.Configuration?.LastModified ?? null,
             url: url ?? null,
+            lastRun: null,
             queueDepth: process.type === "worker" && queue?.kind === "queue" ? queue.messages ?? null : null,
           };
         }),
@@ -87,6 +88,9 @@ export async function awsStage(formation: Formation, stage: string, options: Con
     logs: (processes, options, output) => cloudWatchLogs(clients, processes.map((process) => ({ process, name: functionName(process) })), options, output),
 
     /** A worker: one message to its queue, as send() writes it; a clock: its function, invoked now. */
+    // Replaced by the dead-letter helper: adapters/*/dlq.ts.
+    deadLetters: undefined as unknown as DeployedStage["deadLetters"],
+
     async run(process, body) {
       const name = functionName(process.name);
       if (process.type === "worker") {

@@ -44,6 +44,7 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
             state: worker ? "deployed" : "not deployed",
             lastChange: worker?.kind === "worker" ? worker.modifiedOn || null : null,
             url: worker?.kind === "worker" && worker.workersDev && subdomain ? workersDevUrl(name, subdomain) : null,
+            lastRun: null,
             queueDepth: process.type === "worker" && queueId ? await queueBacklog(api, queueId) : null,
           };
         }),
@@ -90,6 +91,9 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
      * A worker: one message through the Queues API. A Cron Trigger cannot be fired from outside:
      * Cloudflare has no API for it, so twelve says so and when the clock runs next.
      */
+    // Replaced by the dead-letter helper: adapters/*/dlq.ts.
+    deadLetters: undefined as unknown as DeployedStage["deadLetters"],
+
     async run(process, body) {
       if (process.type === "clock") {
         const next = nextRun(parseCrontab(process.schedule), process.timezone, Date.now());

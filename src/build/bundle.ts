@@ -37,6 +37,7 @@ export function processMeta(formation: Formation, process: Process): ProcessMeta
     entry: process.entryAsWritten,
     workers: formation.processes.filter((p) => p.type === "worker").map((p) => p.name),
     envKeys: [...new Set([...Object.keys(process.env), ...formation.secrets])].sort(),
+    ...(process.type === "worker" ? { maxRetries: process.maxRetries } : {}),
     ...(process.type === "clock" ? { schedule: process.schedule, timezone: process.timezone } : {}),
   };
 }

@@ -67,6 +67,12 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
     load: async () => (await import("./run.ts")).run,
   },
   {
+    name: "dlq",
+    summary: "dead letters: per worker (and clock) how many and how old; one's list with its errors; --redrive sends them back, --purge deletes them",
+    usage: "twelve dlq [PROCESS] [--redrive | --purge] [--id ID]... [--full] [--stage NAME] [--yes]",
+    load: async () => (await import("./dlq.ts")).dlq,
+  },
+  {
     name: "policy",
     summary: "print what the deploying credentials need for the stage (AWS: an IAM policy document; Cloudflare: the API token's permissions)",
     usage: "twelve policy [--stage NAME] [--account ID] [--json]",

@@ -58,6 +58,44 @@ export class Output {
     if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
+  /**
+   * Progress of long work, on stderr (stdout stays the result's): on a terminal one line
+   * rewritten in place, elsewhere a line each time. `done()` ends it.
+   */
+  progress(): { update(text: string): void; done(): void } {
+    const terminal = Boolean((this.err as { isTTY?: boolean }).isTTY) && !this.ci;
+    let shown = false;
+    return {
+      update: (text) => {
+        shown = true;
+        this.err.write(terminal ? `\r\u001b[2K${this.paint("2", text)}` : `${text}\n`);
+      },
+      done: () => {
+        if (terminal && shown) this.err.write("\r\u001b[2K");
+      },
+    };
+  }
+
+  /**
+   * A --json result with one long list, written as it comes (10,000 dead letters need not be
+   * held to be printed): `head`'s fields, then `key` with the items. Nothing without --json.
+   */
+  async resultList(head: Record<string, unknown>, key: string, items: AsyncIterable<unknown>, tail: () => Record<string, unknown> = () => ({})): Promise<void> {
+    if (!this.json) {
+      for await (const _ of items) void _;
+      return;
+    }
+    const fields = JSON.stringify(head, null, 2).slice(0, -2);
+    this.out.write(`${fields}${fields.endsWith("{") ? "" : ","}\n  ${JSON.stringify(key)}: [`);
+    let first = true;
+    for await (const item of items) {
+      this.out.write(`${first ? "\n" : ",\n"}    ${JSON.stringify(item)}`);
+      first = false;
+    }
+    const rest = JSON.stringify(tail(), null, 2).slice(1, -2);
+    this.out.write(`${first ? "" : "\n  "}]${rest.trim() ? `,${rest}` : ""}\n}\n`);
+  }
+
   /** Markdown for the GitHub Actions step summary, when there is one (appended, as GitHub expects). */
   summary(markdown: string): void {
     if (!this.summaryFile) return;

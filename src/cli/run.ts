@@ -35,7 +35,7 @@ export const run: Command = {
     const info = readServerInfo(root);
     let response: Response;
     try {
-      response = await fetch(`${info.url}/_twelve/run/${encodeURIComponent(name)}`, { method: "POST", body: body === undefined ? "" : JSON.stringify(body) });
+      response = await fetch(`${info.url}/_twelve/run/${encodeURIComponent(name)}`, { method: "POST", headers: { "x-twelve-token": info.token }, body: body === undefined ? "" : JSON.stringify(body) });
     } catch {
       throw failure(`twelve dev for ${info.app} is not answering at ${info.url} (pid ${info.pid})`, "Start it again with npx twelve dev.");
     }
@@ -43,7 +43,7 @@ export const run: Command = {
     if (!response.ok) {
       throw (response.status === 400 || response.status === 404 ? usageError : failure)(`twelve run ${name}: ${String(result.error)}`);
     }
-    if (result.fired) out.line(`fired ${name} (scheduled time ${String(result.scheduledTime)})`);
+    if (result.fired) out.line(`fired ${name} for ${String(result.scheduledTime)}: ok in ${String(result.durationMs)} ms`);
     else out.line(`sent one message to ${name} (id ${String(result.id)})`);
     out.result({ ok: true, ...result });
     return 0;
@@ -84,7 +84,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function readServerInfo(root: string): DevServerInfo {
+export function readServerInfo(root: string): DevServerInfo {
   const file = serverInfoFile(root);
   try {
     const info = JSON.parse(fs.readFileSync(file, "utf8")) as DevServerInfo;

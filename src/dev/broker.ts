@@ -5,6 +5,7 @@ import { usageError } from "../errors.ts";
 import {
   AppendLog,
   ackRecord,
+  deadEntryLine,
   deadLetterLine,
   deadRecord,
   loadDeadLetters,
@@ -50,8 +51,15 @@ export interface QueueSpec {
   maxRetries: number;
 }
 
-/** `reason`: why the worker retried it, when its engine can tell ("queue() threw"), for the retry line. */
-export type Outcome = { id: string; action: "ack" } | { id: string; action: "retry"; delaySeconds?: number; reason?: string };
+/**
+ * `reason`: why the worker retried it, when its engine can tell (the error the handler threw),
+ * for the retry line and the dead letter's error. "dead": the worker refused the message for
+ * good (a schema said no): dead-lettered now, never retried.
+ */
+export type Outcome =
+  | { id: string; action: "ack" }
+  | { id: string; action: "retry"; delaySeconds?: number; reason?: string }
+  | { id: string; action: "dead"; reason: string };
 
 /** Hands a batch to the worker; resolves with one outcome per message. Rejecting means the worker crashed or timed out: every message of the batch is retried (its attempt counts). */
 export type Deliver = (queue: string, batch: BrokerMessage[]) => Promise<Outcome[]>;
@@ -316,8 +324,56 @@ export class Broker {
     };
   }
 
-  deadLetters(queue: string): (BrokerMessage & { reason: string; diedAt: number })[] {
-    return (this.#queues.get(queue)?.dead ?? []).map((d) => ({ ...d }));
+  /** A queue's dead letters, oldest death first: `limit` of them from `offset` (all by default). */
+  deadLetters(queue: string, offset = 0, limit = Number.POSITIVE_INFINITY): DeadLetterEntry[] {
+    const dead = this.#queues.get(queue)?.dead ?? [];
+    return dead.slice(offset, offset + limit).map((d) => ({ ...d }));
+  }
+
+  /**
+   * Sends dead letters back to their queue (all, or those of `ids`): each as a new message
+   * (a new id, sent now, no attempts yet) with its body unchanged. The new messages are on
+   * disk in the journal before the dead-letter file is rewritten without the old ones, so a
+   * crash or a refused write in between leaves a message twice (dead and queued), never
+   * nowhere. `redriven` pairs each dead letter's id with its new one.
+   */
+  redrive(queue: string, ids?: readonly string[]): { redriven: { from: string; to: string }[]; missing: string[] } {
+    if (this.#closed) throw new Error(`the queue broker is closed: cannot redrive ${queue}`);
+    const q = this.#queues.get(queue);
+    const { chosen, missing } = pick(q?.dead ?? [], ids);
+    if (q === undefined || chosen.length === 0) return { redriven: [], missing };
+    const now = this.#clock.now();
+    const fresh = chosen.map((d): Live => ({ id: randomUUID(), bodyJson: JSON.stringify(d.body ?? null), sentAt: now, availableAt: now, attempts: 0, seq: this.#seq++, state: "ready" }));
+    // What this turn buffered goes first, so the journal stays in order; then the new puts, at once.
+    q.journal.flush(fresh.map(putRecord));
+    this.#promoteDue(q, now);
+    for (const m of fresh) {
+      q.live.set(m.id, m);
+      q.ready.push(m);
+    }
+    this.#removeDead(q, new Set(chosen));
+    this.#schedule();
+    return { redriven: chosen.map((d, i) => ({ from: d.id, to: (fresh[i] as Live).id })), missing };
+  }
+
+  /** Deletes dead letters for good: all, or those of `ids`. */
+  purge(queue: string, ids?: readonly string[]): { purged: number; missing: string[] } {
+    if (this.#closed) throw new Error(`the queue broker is closed: cannot purge ${queue}`);
+    const q = this.#queues.get(queue);
+    const { chosen, missing } = pick(q?.dead ?? [], ids);
+    if (q === undefined || chosen.length === 0) return { purged: 0, missing };
+    this.#removeDead(q, new Set(chosen));
+    return { purged: chosen.length, missing };
+  }
+
+  /** Rewrites a queue's dead-letter file without `gone`; only once that is on disk does memory follow. */
+  #removeDead(q: Queue, gone: ReadonlySet<DeadLetterEntry>): void {
+    const kept = q.dead.filter((d) => !gone.has(d));
+    // The buffered dead letters are in q.dead too: the rewrite writes them, ahead of their
+    // "dead" journal records, as the order in #write wants.
+    q.deadLog.rewrite(kept.map(deadEntryLine), kept.length);
+    q.dead.length = 0;
+    for (const d of kept) q.dead.push(d);
   }
 
   /** Stops handing out new batches; the ones out continue. */
@@ -566,6 +622,10 @@ export class Broker {
         q.journal.append(ackRecord(m.id));
         continue;
       }
+      if (outcome?.action === "dead") {
+        this.#deadLetter(q, m, `${outcome.reason}; refused for good on delivery ${m.attempts}, not retried`, outcome.reason);
+        continue;
+      }
       const why =
         error !== undefined
           ? ((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "")
@@ -573,7 +633,7 @@ export class Broker {
             ? "the worker reported no outcome"
             : (outcome.action === "retry" && outcome.reason) || "retried by the worker";
       if (m.attempts > maxRetries) {
-        this.#deadLetter(q, m, `${why}; delivered ${m.attempts} times (maxRetries ${maxRetries})`);
+        this.#deadLetter(q, m, `${why}; delivered ${m.attempts} times (maxRetries ${maxRetries})`, why);
         continue;
       }
       const asked = outcome?.action === "retry" ? outcome.delaySeconds : undefined;
@@ -597,14 +657,14 @@ export class Broker {
     this.#schedule();
   }
 
-  #deadLetter(q: Queue, m: Live, reason: string): void {
+  #deadLetter(q: Queue, m: Live, reason: string, error?: string): void {
     const diedAt = this.#clock.now();
     m.state = "done";
     q.live.delete(m.id);
-    q.deadLog.append(deadLetterLine(m, reason, diedAt));
+    q.deadLog.append(deadLetterLine(m, reason, diedAt, error));
     q.journal.append(deadRecord(m.id));
     const message = toMessage(m);
-    q.dead.push({ ...message, reason, diedAt });
+    q.dead.push({ ...message, reason, diedAt, ...(error === undefined ? {} : { error }) });
     this.#emit(() => this.#events.deadLetter?.(q.name, message, reason));
     this.#schedule();
   }
@@ -656,6 +716,15 @@ export class Broker {
       });
     }
   }
+}
+
+/** The dead letters `ids` names (all when undefined), and the ids that name none. */
+function pick(dead: readonly DeadLetterEntry[], ids: readonly string[] | undefined): { chosen: DeadLetterEntry[]; missing: string[] } {
+  if (ids === undefined) return { chosen: [...dead], missing: [] };
+  const wanted = new Set(ids);
+  const chosen = dead.filter((d) => wanted.has(d.id));
+  const found = new Set(chosen.map((d) => d.id));
+  return { chosen, missing: [...wanted].filter((id) => !found.has(id)) };
 }
 
 function serializeBody(queue: string, body: unknown): string {

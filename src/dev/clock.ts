@@ -1,6 +1,7 @@
 import { matchesDay, parseCrontab, type Crontab } from "../formation/crontab.ts";
 import { zonedParts, type ZonedParts } from "../formation/timezone.ts";
 import { runsAt } from "../formation/zoned.ts";
+import type { ClockRun } from "../adapter.ts";
 import { systemClock, type Clock } from "./time.ts";
 
 const MINUTE = 60_000;
@@ -19,7 +20,6 @@ const HORIZON = 41 * 366 * DAY;
 const JUMP_MARGIN = 2 * MINUTES_A_DAY;
 /** setTimeout's longest delay; a timer for a later minute fires early and re-arms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const noop = () => {};
 
 /** A UTC minute seen in the zone: its local parts, and its wall-clock time as if that were UTC. */
 interface Local {
@@ -112,12 +112,66 @@ function firstMinuteOfNewOffset(from: number, to: number, offset: number, timeZo
   return after;
 }
 
-/** Fires `run` at every scheduled minute until stopped; one run at a time, like a Lambda clock. */
-export function scheduleClock(schedule: string, timeZone: string, run: (scheduledTime: number) => Promise<void>, clock: Clock = systemClock) {
+/**
+ * How late a run may start and still run. Past it the run is skipped as missed (a laptop asleep
+ * through 03:00): deployed clocks do the same after an outage. Lambda drops an asynchronous
+ * invoke older than the clock's MaximumEventAgeInSeconds (60 s, its minimum, which twelve sets),
+ * and Cloudflare never replays a Cron Trigger it could not fire.
+ */
+export const LATE_LIMIT_MS = 60_000;
+/** How many missed runs are counted for the message after a long sleep. */
+const MISSED_COUNT_LIMIT = 10_000;
+
+export interface ClockEvents {
+  /** A run came due (or was asked for) while another was going: not run. */
+  skipped?(run: ClockRun, going: { scheduledTime: number; startedAt: number }): void;
+  /** Runs that could not start within LATE_LIMIT_MS of their time (the machine slept): `count` of them, the first at `first`. */
+  missed?(first: number, count: number, last: ClockRun): void;
+  finished?(run: ClockRun): void;
+}
+
+/**
+ * A clock of twelve dev: fires `run` at every scheduled minute until stopped, and runs it when
+ * asked (`twelve run`), with one rule for both, the rule of every runtime: one run at a time,
+ * so a run due while the previous run is still going is skipped (and reported with its
+ * scheduled time), never queued behind it.
+ */
+export function scheduleClock(schedule: string, timeZone: string, run: (scheduledTime: number) => Promise<void>, clock: Clock = systemClock, events: ClockEvents = {}) {
   const tab = parseCrontab(schedule);
   let timer: unknown;
   let stopped = false;
-  let running: Promise<void> | undefined;
+  let going: { scheduledTime: number; startedAt: number; done: Promise<ClockRun> } | undefined;
+  let last: ClockRun | undefined;
+
+  const finish = (result: ClockRun): ClockRun => {
+    last = result;
+    events.finished?.(result);
+    return result;
+  };
+
+  const fire = (scheduledTime: number): Promise<ClockRun> => {
+    if (going) {
+      const skipped: ClockRun = {
+        scheduledTime,
+        startedAt: null,
+        outcome: "skipped",
+        durationMs: null,
+        detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((clock.now() - going.startedAt) / 1000)} s ago) was still going; one run at a time`,
+      };
+      events.skipped?.(skipped, going);
+      last = skipped;
+      return Promise.resolve(skipped);
+    }
+    const startedAt = clock.now();
+    // A failed run is reported, not thrown: the clock keeps going, and a rejection left here
+    // would be unhandled, and would make stop() throw.
+    const done = run(scheduledTime).then(
+      () => finish({ scheduledTime, startedAt, outcome: "ok", durationMs: clock.now() - startedAt, detail: null }),
+      (error: unknown) => finish({ scheduledTime, startedAt, outcome: "failed", durationMs: clock.now() - startedAt, detail: ((error as Error)?.message ?? String(error)).split("\n")[0] ?? "" }),
+    ).finally(() => (going = undefined));
+    going = { scheduledTime, startedAt, done };
+    return done;
+  };
 
   const arm = () => {
     if (stopped) return;
@@ -125,20 +179,44 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
     if (at === undefined) return;
     // Timers drift and sleep through suspends: aim at the minute, then re-check the clock.
     timer = clock.setTimeout(() => {
-      if (clock.now() < at) return arm();
-      // A failed run is the caller's to report (twelve dev logs it); the clock keeps going, and
-      // a rejection left here would be unhandled, and would make stop() throw.
-      if (!running) running = run(at).then(noop, noop).finally(() => (running = undefined));
+      const now = clock.now();
+      if (now < at) return arm();
+      if (now - at > LATE_LIMIT_MS) missed(at, now);
+      else void fire(at);
       arm();
     }, Math.min(at - clock.now(), MAX_TIMER_MS));
   };
+
+  const missed = (first: number, now: number) => {
+    let count = 0;
+    let lastMissed = first;
+    for (let t: number | undefined = first; t !== undefined && t <= now && count < MISSED_COUNT_LIMIT; t = nextRun(tab, timeZone, t)) {
+      count++;
+      lastMissed = t;
+    }
+    const record: ClockRun = {
+      scheduledTime: lastMissed,
+      startedAt: null,
+      outcome: "skipped",
+      durationMs: null,
+      detail: `missed: twelve dev could not start it within ${LATE_LIMIT_MS / 1000} s of its time (${Math.round((now - lastMissed) / 60_000)} min late: the machine was asleep?)`,
+    };
+    last = record;
+    events.missed?.(first, count, record);
+  };
+
   arm();
   return {
     next: () => nextRun(tab, timeZone, clock.now()),
+    /** One run now, for `scheduledTime`, under the one-run-at-a-time rule. */
+    fire,
+    /** The run going now, if any. */
+    going: () => (going ? { scheduledTime: going.scheduledTime, startedAt: going.startedAt } : undefined),
+    last: () => last,
     stop: async () => {
       stopped = true;
       clock.clearTimeout(timer);
-      await running;
+      await going?.done;
     },
   };
 }

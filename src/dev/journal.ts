@@ -35,7 +35,10 @@ export interface DeadLetterEntry {
   body: unknown;
   attempts: number;
   sentAt: number;
+  /** Why it died, for people: the worker's error and the delivery count. */
   reason: string;
+  /** The worker's last error alone, where its engine reported one. */
+  error?: string;
   diedAt: number;
 }
 
@@ -46,8 +49,11 @@ export const ackRecord = (id: string): string => `{"op":"ack","id":${JSON.string
 export const deadRecord = (id: string): string => `{"op":"dead","id":${JSON.stringify(id)}}\n`;
 export const retryRecord = (op: "retry" | "release", id: string, availableAt: number, attempts: number): string =>
   `{"op":"${op}","id":${JSON.stringify(id)},"availableAt":${availableAt},"attempts":${attempts}}\n`;
-export const deadLetterLine = (m: StoredMessage, reason: string, diedAt: number): string =>
-  `{"id":${JSON.stringify(m.id)},"body":${m.bodyJson},"attempts":${m.attempts},"sentAt":${m.sentAt},"reason":${JSON.stringify(reason)},"diedAt":${diedAt}}\n`;
+export const deadLetterLine = (m: StoredMessage, reason: string, diedAt: number, error?: string): string =>
+  `{"id":${JSON.stringify(m.id)},"body":${m.bodyJson},"attempts":${m.attempts},"sentAt":${m.sentAt},"reason":${JSON.stringify(reason)},${error === undefined ? "" : `"error":${JSON.stringify(error)},`}"diedAt":${diedAt}}\n`;
+/** A dead letter as its file holds it, for a rewrite (redrive, purge). */
+export const deadEntryLine = (d: DeadLetterEntry): string =>
+  deadLetterLine({ id: d.id, bodyJson: JSON.stringify(d.body ?? null), attempts: d.attempts, sentAt: d.sentAt, availableAt: 0 }, d.reason, d.diedAt, d.error);
 
 /**
  * An append-only file whose records are buffered and written with one write per flush, so
@@ -264,6 +270,7 @@ export function loadDeadLetters(file: string, aside: (lines: string[]) => void):
     attempts: isNumber(r.attempts) ? r.attempts : 0,
     sentAt: isNumber(r.sentAt) ? r.sentAt : 0,
     reason: typeof r.reason === "string" ? r.reason : "",
+    ...(typeof r.error === "string" ? { error: r.error } : {}),
     diedAt: isNumber(r.diedAt) ? r.diedAt : 0,
   }));
 }

@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { DevBrokerApi, DevEngine } from "../adapter.ts";
+import type { Process } from "../formation/types.ts";
+import type { devDeadLetters } from "./dead-letters.ts";
 
 /** Where a running twelve dev says how to reach it, for `twelve run`. */
 export interface DevServerInfo {
@@ -10,6 +13,12 @@ export interface DevServerInfo {
   app: string;
   target: string;
   startedAt: string;
+  /**
+   * Made fresh on every start: what changes state (twelve run, dlq --redrive/--purge) needs it
+   * in x-twelve-token, so another local page or program that only knows the port cannot. The
+   * file is readable by its owner only.
+   */
+  token: string;
 }
 
 export function serverInfoFile(root: string): string {
@@ -20,6 +29,9 @@ export interface DevControl {
   /** `twelve run PROCESS [JSON]`: fires a clock, or sends one message to a worker. */
   run(process: string, body: unknown): Promise<{ status: number; body: unknown }>;
   status(): unknown;
+  /** The formation's process of that name, as running now. */
+  process(name: string): Process | undefined;
+  deadLetters: ReturnType<typeof devDeadLetters>;
 }
 
 /**
@@ -41,12 +53,12 @@ export async function startDevServer(options: { root: string; app: string; targe
     };
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
-      const run = /^\/_twelve\/run\/([^/]+)$/.exec(url.pathname);
-      if (run && req.method === "POST") {
-        const result = await options.control.run(decodeURIComponent(run[1] as string), body ? JSON.parse(body) : undefined);
-        return reply(result.status, result.body);
+      // DNS rebinding: a page of evil.example resolved to 127.0.0.1 still sends its own Host.
+      if (!LOCAL_HOST.test(req.headers.host ?? "")) return reply(403, { error: `twelve dev answers only to 127.0.0.1 and localhost, not ${req.headers.host}` });
+      if (url.pathname.startsWith("/_twelve/")) {
+        const control = await controlRoute(options.control, req.method ?? "GET", url, body, () => tokenMatches(req.headers["x-twelve-token"], token));
+        if (control) return reply(control.status, control.body);
       }
-      if (url.pathname === "/_twelve/status") return reply(200, options.control.status());
       const handled = await options.engine.handle?.({ target: req.headers["x-amz-target"] as string | undefined, body }, options.broker);
       if (handled) return reply(handled.status, handled.body, handled.contentType);
       reply(404, { error: `twelve dev has nothing at ${req.method} ${url.pathname}` });
@@ -54,14 +66,17 @@ export async function startDevServer(options: { root: string; app: string; targe
       reply(500, { error: (error as Error).message });
     }
   });
+  const token = randomBytes(24).toString("base64url");
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const file = serverInfoFile(options.root);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const info: DevServerInfo = { pid: process.pid, url, app: options.app, target: options.target, startedAt: new Date().toISOString() };
-  fs.writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`);
+  const info: DevServerInfo = { pid: process.pid, url, app: options.app, target: options.target, startedAt: new Date().toISOString(), token };
+  fs.writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
   return {
     url,
+    token,
     async close() {
       try {
         const current = JSON.parse(fs.readFileSync(file, "utf8")) as DevServerInfo;
@@ -73,4 +88,45 @@ export async function startDevServer(options: { root: string; app: string; targe
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const LOCAL_HOST = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/;
+
+function tokenMatches(given: string | string[] | undefined, token: string): boolean {
+  if (typeof given !== "string" || given.length !== token.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+}
+
+type Reply = { status: number; body: unknown };
+
+/** twelve dev's control API: what `twelve run` and `twelve dlq` call. State changes need the token. */
+async function controlRoute(control: DevControl, method: string, url: URL, body: string, authorized: () => boolean): Promise<Reply | undefined> {
+  const parts = url.pathname.split("/").slice(2).map(decodeURIComponent);
+  const changes = method !== "GET";
+  if (changes && !authorized()) return { status: 401, body: { error: "this needs the token of this twelve dev (x-twelve-token, from .twelve/dev/server.json): use twelve run or twelve dlq" } };
+  const json = () => (body ? (JSON.parse(body) as unknown) : undefined);
+  const [route, name, action] = parts;
+  if (route === "status" && !changes) return { status: 200, body: control.status() };
+  if (route === "run" && name && method === "POST") return control.run(name, json());
+  if (route !== "dlq") return undefined;
+  const letters = control.deadLetters;
+  if (name === undefined) return changes ? undefined : { status: 200, body: await letters.summary() };
+  const process = control.process(name);
+  if (!process || process.type === "web") {
+    return { status: 404, body: { error: `no worker or clock named "${name}"${process ? ` (${name} is a web process: it has no dead letters)` : ""}` } };
+  }
+  if (!action && !changes) {
+    const offset = Number(url.searchParams.get("offset") ?? 0);
+    const limit = Math.min(Number(url.searchParams.get("limit") ?? 500), 5000);
+    return { status: 200, body: letters.page(name, Number.isInteger(offset) && offset >= 0 ? offset : 0, Number.isInteger(limit) && limit > 0 ? limit : 500) };
+  }
+  const ids = (json() as { ids?: unknown } | undefined)?.ids;
+  if (ids !== undefined && ids !== null && !(Array.isArray(ids) && ids.every((id) => typeof id === "string"))) return { status: 400, body: { error: "ids: expected a list of dead-letter ids" } };
+  const chosen = (ids ?? undefined) as string[] | undefined;
+  if (action === "redrive" && method === "POST") {
+    if (process.type !== "worker") return { status: 400, body: { error: `${name} is a clock: a failed run is not sent back; run it again with twelve run ${name}` } };
+    return { status: 200, body: await letters.redrive(process, chosen, () => {}) };
+  }
+  if (action === "purge" && method === "POST") return { status: 200, body: await letters.purge(process, chosen, () => {}) };
+  return undefined;
 }

@@ -7,7 +7,12 @@ import { failure, TwelveError } from "../errors.ts";
 import { queueName } from "../formation/names.ts";
 import type { Formation, Process } from "../formation/types.ts";
 import { Broker, NotDelivered, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
-import { scheduleClock } from "./clock.ts";
+import type { ClockRun } from "../adapter.ts";
+import type { ClockProcess } from "../formation/types.ts";
+import { LATE_LIMIT_MS, scheduleClock } from "./clock.ts";
+import { ClockHistory } from "./clock-history.ts";
+import { devDeadLetters } from "./dead-letters.ts";
+import { systemClock } from "./time.ts";
 import { devSecrets, processVariables } from "./env.ts";
 import { takeDevLock, type DevLock } from "./lock.ts";
 import { DevLog, type Printer } from "./output.ts";
@@ -81,8 +86,18 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     send: (worker, body, delaySeconds) => broker.send(worker, body, delaySeconds === undefined ? {} : { delaySeconds }),
     workerOfQueue: (name) => formation.processes.find((p) => p.type === "worker" && queueName(formation.app, STAGE, p.name) === name)?.name,
   };
+  const histories = new Map<string, ClockHistory>();
+  const historyOf = (clock: string): ClockHistory => {
+    let history = histories.get(clock);
+    if (!history) histories.set(clock, (history = new ClockHistory(path.join(formation.root, ".twelve", "dev", "clocks"), clock)));
+    return history;
+  };
+  const deadLetters = devDeadLetters({ formation: () => formation, broker, history: historyOf });
+  const clockOf = (name: string) => [...clocks].find(([slot]) => slot.name === name)?.[1];
   const control: DevControl = {
     run: (name, body) => runProcess(name, body),
+    process: (name) => formation.processes.find((p) => p.name === name),
+    deadLetters,
     status: () => ({
       app: formation.app,
       target: formation.target,
@@ -92,7 +107,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
         up: s.state === "up",
         url: s.current?.url,
         ...(s.spec.process.type === "worker" ? { queue: broker.stats(s.name) } : {}),
-        ...(clocks.has(s) ? { nextRun: new Date(clocks.get(s)?.next() ?? 0).toISOString() } : {}),
+        ...(s.spec.process.type === "clock" ? { clock: clockStatus(s.spec.process, clocks.get(s), historyOf(s.name).last()) } : {}),
       })),
     }),
   };
@@ -124,10 +139,25 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     });
     slots.set(process.name, slot);
     if (process.type === "clock") {
-      clocks.set(slot, scheduleClock(process.schedule, process.timezone, async (scheduledTime) => {
-        log.event("clock", `${process.name} fires for ${localTime(scheduledTime, process.timezone)}`);
-        await fire(slot, scheduledTime).catch(() => {});
-      }));
+      const history = historyOf(process.name);
+      const when = (t: number) => localTime(t, process.timezone);
+      const scheduled = scheduleClock(process.schedule, process.timezone, (scheduledTime) => fire(slot, scheduledTime), systemClock, {
+        skipped: (run) => {
+          history.record(run);
+          log.event("clock", `${process.name} skipped the run for ${when(run.scheduledTime)}: ${run.detail}`);
+        },
+        missed: (first, count, last) => {
+          history.record(last);
+          const which = count === 1 ? `the run for ${when(first)}` : `${count} runs, ${when(first)} to ${when(last.scheduledTime)}`;
+          log.event("clock", `${process.name} missed ${which}: a run that cannot start within ${LATE_LIMIT_MS / 1000} s of its time is skipped (as deployed); next ${nextText(scheduled.next(), process.timezone)}`);
+        },
+        finished: (run) => {
+          history.record(run);
+          const how = run.outcome === "ok" ? "ok" : `failed (${run.detail})`;
+          log.event("clock", `${process.name} ran for ${when(run.scheduledTime)}: ${how} in ${seconds(run.durationMs ?? 0)}; next ${nextText(scheduled.next(), process.timezone)}`);
+        },
+      });
+      clocks.set(slot, scheduled);
     }
     return slot;
   }
@@ -138,15 +168,9 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     clocks.delete(slot);
   }
 
-  /** One run of a clock; a slot stopped while the run waited for it ends the run quietly. */
+  /** One run of a clock (its outcome is logged by the clock's events, above). */
   async function fire(slot: ProcessSlot, scheduledTime: number): Promise<void> {
-    try {
-      await (await slot.whenUp()).fire?.(scheduledTime);
-    } catch (error) {
-      if (error instanceof SlotGone) throw error;
-      log.event("error", `${slot.name} failed: ${(error as Error).message.split("\n")[0]}`);
-      throw error;
-    }
+    await (await slot.whenUp()).fire?.(scheduledTime);
   }
 
   /**
@@ -198,13 +222,16 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     // A run would wait for the edit that fixes it: say so now instead (a message, above, waits).
     if (slot.state === "unusable") return { status: 409, body: { error: `${name} cannot run as built (twelve dev's output says why): fix it and save, then run it again` } };
     const scheduledTime = Date.now();
-    log.event("clock", `${name} fired by twelve run`);
-    try {
-      await withCurrentSlot(name, (current) => fire(current, scheduledTime));
-    } catch (error) {
-      return { status: 500, body: { error: `${name} failed: ${(error as Error).message}` } };
-    }
-    return { status: 200, body: { fired: name, scheduledTime: new Date(scheduledTime).toISOString() } };
+    // The clock's one-run-at-a-time rule holds for twelve run too: a run already going means
+    // this one is skipped, at once (a reload's successor clock takes over when the old one stops).
+    const clock = clockOf(name);
+    if (!clock) return { status: 409, body: { error: `${name} is being replaced by a reload: run it again in a moment` } };
+    log.event("clock", `${name} fired by twelve run (for ${localTime(scheduledTime, process.timezone)})`);
+    const run = await clock.fire(scheduledTime);
+    const scheduled = new Date(scheduledTime).toISOString();
+    if (run.outcome === "skipped") return { status: 409, body: { error: `${name} did not run: ${run.detail}`, skipped: name, scheduledTime: scheduled } };
+    if (run.outcome === "failed") return { status: 500, body: { error: `${name} failed: ${run.detail}`, scheduledTime: scheduled, durationMs: run.durationMs } };
+    return { status: 200, body: { fired: name, scheduledTime: scheduled, durationMs: run.durationMs } };
   }
 
   // ---- start ----
@@ -339,8 +366,29 @@ function describe(slot: ProcessSlot, next: number | undefined): string {
   const { process } = slot.spec;
   if (process.type === "web") return `${process.name} ${slot.current?.url ?? ""} (cap ${process.concurrency})`;
   if (process.type === "worker") return `${process.name} (queue, cap ${process.concurrency}, batches of ${process.batchSize}, ${process.maxRetries} retries)`;
-  return `${process.name} (${process.schedule} ${process.timezone}${next ? `, next ${localTime(next, process.timezone)}` : ""})`;
+  return `${process.name} (${process.schedule} ${process.timezone}${next ? `, next ${nextText(next, process.timezone)}` : ""})`;
 }
+
+/** A clock's schedule, next run (its zone and UTC), last run and the run going, for /_twelve/status. */
+function clockStatus(process: ClockProcess, scheduled: ReturnType<typeof scheduleClock> | undefined, remembered: ClockRun | undefined) {
+  const next = scheduled?.next();
+  const last = scheduled?.last() ?? remembered;
+  const going = scheduled?.going();
+  return {
+    schedule: process.schedule,
+    timezone: process.timezone,
+    nextRun: next === undefined ? null : { utc: new Date(next).toISOString(), local: localTime(next, process.timezone) },
+    lastRun: last ? { ...last, scheduledTime: new Date(last.scheduledTime).toISOString(), startedAt: last.startedAt === null ? null : new Date(last.startedAt).toISOString() } : null,
+    going: going ? { scheduledTime: new Date(going.scheduledTime).toISOString(), startedAt: new Date(going.startedAt).toISOString() } : null,
+  };
+}
+
+function nextText(next: number | undefined, timeZone: string): string {
+  if (next === undefined) return "never";
+  return timeZone === "UTC" ? `${localTime(next, "UTC")}` : `${localTime(next, timeZone)} (${new Date(next).toISOString().slice(11, 16)} UTC)`;
+}
+
+const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 function localTime(time: number, timeZone: string): string {
   return `${new Date(time).toLocaleString("sv-SE", { timeZone }).slice(0, 16)} ${timeZone}`;

@@ -3,6 +3,7 @@
  * These mirror @cloudflare/workers-types closely enough that code written against one
  * type-checks against the other.
  */
+import type { SchemaInput, StandardSchemaV1 } from "./schema.ts";
 
 /** Variables and secrets of the formation, by name. */
 export type Env = Record<string, string | undefined> & Record<string, unknown>;
@@ -54,6 +55,30 @@ export interface ClockModule<E = Env> {
   scheduled(controller: ScheduledController, env: E, ctx: ExecutionContext): void | Promise<void>;
 }
 
+/** What `defineWorker({ schema }, handler)` makes: the module carries its schema, for send() and `twelve types`. */
+export type SchemaWorkerModule<S extends StandardSchemaV1, E = Env> = WorkerModule<SchemaInput<S>, E> & { readonly schema: S };
+
+/**
+ * The formation's workers and the body each takes. Empty here: the declaration file
+ * `twelve types` writes (.twelve/types/twelve-env.d.ts) fills it in by module augmentation of
+ * "twelve", and then send() and sendBatch() take only those names, each with its body.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface TwelveWorkers {}
+
+/** The body a worker module takes: its schema's input, else the Body of its WorkerModule<Body>. */
+export type BodyOf<W> = W extends { readonly schema: infer S extends StandardSchemaV1 }
+  ? SchemaInput<S>
+  : W extends { queue(batch: MessageBatch<infer B>, ...rest: never[]): unknown }
+    ? B
+    : unknown;
+
+/** A worker's name: any string until `twelve types` has listed them. */
+export type WorkerName = [keyof TwelveWorkers] extends [never] ? string : Extract<keyof TwelveWorkers, string>;
+
+/** The body `send(worker, body)` takes for that worker. */
+export type WorkerBody<K extends string> = K extends keyof TwelveWorkers ? TwelveWorkers[K] : unknown;
+
 export interface SendOptions {
   /** Seconds before the message may be delivered (AWS: 0..900, Cloudflare: 0..86400). */
   delaySeconds?: number;
@@ -70,6 +95,8 @@ export interface ProcessMeta {
   workers: string[];
   /** Names of plain variables and secrets that make up `env`. */
   envKeys: string[];
+  /** Workers only: deliveries after the first before a message is dead (the config's maxRetries). */
+  maxRetries?: number;
   /** Clocks only. */
   schedule?: string;
   timezone?: string;

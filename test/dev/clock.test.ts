@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { scheduleClock } from "../../src/dev/clock.ts";
+import type { ClockRun } from "../../src/adapter.ts";
+import { scheduleClock, type ClockEvents } from "../../src/dev/clock.ts";
 import { FakeClock } from "../support/fake-clock.ts";
 
 const MINUTE = 60_000;
@@ -14,6 +15,12 @@ afterEach(async () => {
 /** scheduleClock on a fake clock, with a run that notes when it was asked to run and when it did. */
 function start(schedule: string, timeZone: string, clock: FakeClock, run?: (scheduledTime: number) => Promise<void>) {
   const runs: { scheduled: string; at: string }[] = [];
+  const events: { skipped: ClockRun[]; missed: [string, number, ClockRun][]; finished: ClockRun[] } = { skipped: [], missed: [], finished: [] };
+  const listeners: ClockEvents = {
+    skipped: (r) => events.skipped.push(r),
+    missed: (first, count, last) => events.missed.push([iso(first), count, last]),
+    finished: (r) => events.finished.push(r),
+  };
   const scheduled = scheduleClock(
     schedule,
     timeZone,
@@ -22,9 +29,10 @@ function start(schedule: string, timeZone: string, clock: FakeClock, run?: (sche
       await run?.(scheduledTime);
     },
     clock,
+    listeners,
   );
   stops.push(scheduled.stop);
-  return { runs, ...scheduled };
+  return { runs, events, ...scheduled };
 }
 
 /** A run that stays in flight until released. */
@@ -53,12 +61,18 @@ describe("scheduleClock", () => {
     expect(runs.map((r) => r.scheduled)).toEqual(["2026-03-30T00:30:00.000Z", "2026-03-31T00:30:00.000Z"]);
   });
 
-  it("runs one at a time: a minute that comes while a run is still going is not run", async () => {
+  it("runs one at a time: a minute that comes while a run is still going is skipped, and the skip says which", async () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 30));
     const { run, releaseAll } = held();
-    const { runs } = start("* * * * *", "UTC", clock, run);
+    const { runs, events } = start("* * * * *", "UTC", clock, run);
     await clock.advance(4 * MINUTE);
     expect(runs.map((r) => r.scheduled)).toEqual(["2026-01-01T00:01:00.000Z"]);
+    expect(events.skipped.map((r) => [iso(r.scheduledTime), r.outcome])).toEqual([
+      ["2026-01-01T00:02:00.000Z", "skipped"],
+      ["2026-01-01T00:03:00.000Z", "skipped"],
+      ["2026-01-01T00:04:00.000Z", "skipped"],
+    ]);
+    expect(events.skipped[0]?.detail).toBe("the run for 2026-01-01T00:01:00.000Z (started 60 s ago) was still going; one run at a time");
     releaseAll();
     await clock.advance(MINUTE);
     expect(runs.map((r) => r.scheduled)).toEqual(["2026-01-01T00:01:00.000Z", "2026-01-01T00:05:00.000Z"]);
@@ -79,6 +93,36 @@ describe("scheduleClock", () => {
     expect(clock.pending).toBe(0);
     await clock.advance(10 * MINUTE);
     expect(runs).toHaveLength(1);
+  });
+
+  it("a run asked for now (twelve run) follows the same rule, and reports how each run went", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 30));
+    const { run, releaseAll } = held();
+    const { fire, events, last } = start("0 3 * * *", "Europe/Berlin", clock, run);
+    const first = fire(clock.now());
+    await clock.advance(5000);
+    const second = await fire(clock.now());
+    expect(second).toMatchObject({ outcome: "skipped", startedAt: null });
+    expect(second.detail).toContain("(started 5 s ago) was still going");
+    releaseAll();
+    expect(await first).toMatchObject({ outcome: "ok", durationMs: 5000 });
+    expect(last()).toMatchObject({ outcome: "ok" });
+    expect(events.finished).toHaveLength(1);
+  });
+
+  it("a run that cannot start within 60 s of its time (the machine slept) is skipped as missed, with how many were", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 30));
+    const { runs, events } = start("*/10 * * * *", "UTC", clock);
+    // A suspend: time jumps 35 minutes, and the timer fires only then.
+    clock.jump(35 * MINUTE);
+    await clock.advance(0);
+    expect(runs).toEqual([]);
+    expect(events.missed.map(([first, count]) => [first, count])).toEqual([["2026-01-01T00:10:00.000Z", 3]]);
+    expect(events.missed[0]?.[2]).toMatchObject({ outcome: "skipped", scheduledTime: Date.UTC(2026, 0, 1, 0, 30) });
+    expect(events.missed[0]?.[2].detail).toMatch(/^missed: twelve dev could not start it within 60 s of its time/);
+    // ...and the clock goes on from now.
+    await clock.advance(10 * MINUTE);
+    expect(runs.map((r) => r.scheduled)).toEqual(["2026-01-01T00:40:00.000Z"]);
   });
 
   it("next() says when it runs next, from the clock's time", async () => {

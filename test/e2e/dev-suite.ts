@@ -67,6 +67,76 @@ describe(`twelve dev --target ${target}`, () => {
     expect(dead.map((d) => [d.body.id, d.attempts])).toEqual([["doomed-0", 3]]);
   });
 
+  it("twelve dlq lists the dead letters with their error, sends them back, and purges them", async () => {
+    const id = `picky-${target}`;
+    expect((await runTwelve(["run", "picky", JSON.stringify({ id, customer: "nobody" })], { cwd: dir })).code).toBe(0);
+    await dev.waitForLine(/dead-letter picky message/, 20_000);
+
+    const summary = await runTwelve(["dlq", "--json"], { cwd: dir });
+    expect(summary.code).toBe(0);
+    const rows = (JSON.parse(summary.stdout) as { processes: { process: string; type: string; count: number }[] }).processes;
+    expect(rows.find((r) => r.process === "picky")).toMatchObject({ type: "worker", count: 1 });
+    expect(rows.find((r) => r.process === "jobs")).toMatchObject({ count: 1 });
+    expect((await runTwelve(["dlq"], { cwd: dir })).stdout).toMatch(/picky\s+worker\s+1\s+\d+ s old/);
+
+    // Listing twice changes nothing: not consumed, same attempts.
+    const listed = async () => {
+      const run = await runTwelve(["dlq", "picky", "--json"], { cwd: dir });
+      expect(run.code).toBe(0);
+      return (JSON.parse(run.stdout) as { deadLetters: { id: string; attempts: number; error: string; body: { id: string } }[] }).deadLetters;
+    };
+    const [letter] = await listed();
+    expect(letter).toMatchObject({ attempts: 2, body: { id, customer: "nobody" } });
+    expect(letter?.error).toContain("no such customer: nobody");
+    expect(await listed()).toEqual([letter]);
+    const human = await runTwelve(["dlq", "picky"], { cwd: dir });
+    expect(human.stdout).toContain("error no such customer: nobody");
+    expect(human.stdout).toContain(`"customer": "nobody"`);
+
+    // Back to the queue with a fresh attempt count: it is delivered again as attempt 1.
+    const before = reports.reports.filter((r) => r.id === id).length;
+    const redriven = await runTwelve(["dlq", "picky", "--redrive", "--id", letter!.id], { cwd: dir });
+    expect(redriven.stdout).toContain("sent 1 dead letter back to picky's queue");
+    const again = await reports.waitFor((r) => r.id === id, (m) => m.length >= before + 1);
+    expect(again[before]).toMatchObject({ attempts: 1 });
+    await dev.waitForLine(/dead-letter picky message/, 20_000, dev.lines.findLastIndex((l) => /dead-letter picky/.test(l)) + 1);
+
+    // Purge asks; with nobody to ask it refuses without --yes, and deletes nothing.
+    const refused = await runTwelve(["dlq", "picky", "--purge"], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("needs confirmation");
+    expect(await listed()).toHaveLength(1);
+    const purged = await runTwelve(["dlq", "picky", "--purge", "--yes"], { cwd: dir });
+    expect(purged.stdout).toContain("deleted 1 dead letter of picky");
+    expect(await listed()).toEqual([]);
+
+    const unknown = await runTwelve(["dlq", "picky", "--redrive", "--id", "no-such-id"], { cwd: dir });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("not found: no-such-id");
+  }, 60_000);
+
+  it("a clock runs one at a time: a twelve run while its run is going is skipped at once, and its failed run is listed", async () => {
+    const first = runTwelve(["run", "slow"], { cwd: dir });
+    await reports.waitFor((r) => r.process === "slow" && r.event === "start", (m) => m.length >= 1);
+    const started = Date.now();
+    const second = await runTwelve(["run", "slow"], { cwd: dir });
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/slow did not run: the run for \S+ \(started \d+ s ago\) was still going; one run at a time/);
+    const done = await first;
+    expect(done.code).toBe(1);
+    expect(done.stderr).toContain("slow run failed on purpose");
+    expect(dev.lines.join("\n")).toMatch(/clock slow skipped the run for/);
+    expect(dev.lines.join("\n")).toMatch(/clock slow ran for .*: failed \(.*slow run failed on purpose\) in \d\.\d s; next 2027-01-01 00:00 UTC/);
+    expect(reports.reports.filter((r) => r.process === "slow" && r.event === "start")).toHaveLength(1);
+
+    const failed = JSON.parse((await runTwelve(["dlq", "slow", "--json"], { cwd: dir })).stdout) as { deadLetters: { error: string }[] };
+    expect(failed.deadLetters).toHaveLength(1);
+    expect(failed.deadLetters[0]?.error).toContain("slow run failed on purpose");
+    expect((await runTwelve(["dlq", "slow", "--redrive"], { cwd: dir })).code).toBe(2);
+    expect((await runTwelve(["dlq", "slow", "--purge", "--yes"], { cwd: dir })).stdout).toContain("deleted 1 dead letter of slow");
+  }, 60_000);
+
   it("twelve run fires a clock now and sends a message to a worker", async () => {
     const fired = await runTwelve(["run", "tick"], { cwd: dir });
     expect(fired.stdout).toMatch(/^fired tick/);

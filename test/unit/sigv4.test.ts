@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import nodeCrypto from "node:crypto";
 import { signRequest, type SignRequestInput } from "../../adapters/aws/runtime/sigv4.ts";
 
 // Expected values are from AWS's published SigV4 test suite
@@ -84,13 +85,32 @@ describe("signRequest (AWS SigV4 test suite)", () => {
 // The derived signing key is cached per secret, date, region and service, in module state.
 // Each test takes a freshly evaluated module, so the cache starts empty and nothing another
 // test signed leaks in.
-describe("signRequest's signing-key cache", () => {
+// Under Node the signer uses Node's crypto (found through process.getBuiltinModule); elsewhere
+// WebCrypto. Both paths must sign alike and cache alike.
+describe.each(["node", "webcrypto"] as const)("signRequest's signing-key cache (%s)", (path) => {
   const get = { ...base, method: "GET", url: "https://example.amazonaws.com/", headers: {}, body: "" };
   const GET_VANILLA = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
   const signature = (h: Record<string, string>) => /Signature=([0-9a-f]{64})$/.exec(h["authorization"] ?? "")?.[1];
   const freshSigner = async () => {
     vi.resetModules();
-    return (await import("../../adapters/aws/runtime/sigv4.ts")).signRequest;
+    if (path === "node") return (await import("../../adapters/aws/runtime/sigv4.ts")).signRequest;
+    // Without getBuiltinModule (a runtime that is not Node) the module falls back to WebCrypto.
+    const builtin = process.getBuiltinModule;
+    (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
+    try {
+      return (await import("../../adapters/aws/runtime/sigv4.ts")).signRequest;
+    } finally {
+      process.getBuiltinModule = builtin;
+    }
+  };
+  /** How many keys a signing derives or imports: WebCrypto importKey calls, or Node createHmac calls beyond the signature's one. */
+  const keyWork = () => {
+    if (path === "webcrypto") {
+      const spy = vi.spyOn(crypto.subtle, "importKey");
+      return { clear: () => spy.mockClear(), count: () => spy.mock.calls.length };
+    }
+    const spy = vi.spyOn(nodeCrypto, "createHmac");
+    return { clear: () => spy.mockClear(), count: () => spy.mock.calls.length - 1 };
   };
   // Another day (the same time of day), region, service or secret: each needs its own key.
   const others: [string, Partial<SignRequestInput>][] = [
@@ -107,11 +127,11 @@ describe("signRequest's signing-key cache", () => {
   it("derives a key once for a secret, date, region and service, and again for each other one", async () => {
     const sign = await freshSigner();
     // Deriving a key imports HMAC keys; signing with a cached one imports none.
-    const importKey = vi.spyOn(crypto.subtle, "importKey");
+    const work = keyWork();
     const imports = async (req: SignRequestInput) => {
-      importKey.mockClear();
+      work.clear();
       await sign(req);
-      return importKey.mock.calls.length;
+      return work.count();
     };
 
     expect(await imports(get)).toBeGreaterThan(0);
