@@ -56,6 +56,8 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(proc.memory),
       ...queues,
       ...input.variables,
+      // The worker wrapper reports why messages failed instead of moving them to a dead-letter queue.
+      TWELVE_DEV: "1",
       TWELVE_DEV_HOST: JSON.stringify(spec),
     },
   });
@@ -78,9 +80,13 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
       };
       const result = (await invoke(event)) as SqsBatchResponse | undefined;
       const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-      return batch.map((m) => {
+      const why = result?.twelveFailures ?? {};
+      return batch.map((m): Outcome => {
         const delay = sqs.delayFor(handles.get(m.id)!);
-        return failed.has(m.id) ? { id: m.id, action: "retry", delaySeconds: delay ?? 0 } : { id: m.id, action: "ack" };
+        if (!failed.has(m.id)) return { id: m.id, action: "ack" };
+        const failure = why[m.id];
+        if (failure?.final) return { id: m.id, action: "dead", reason: failure.error };
+        return { id: m.id, action: "retry", delaySeconds: delay ?? 0, ...(failure ? { reason: failure.error } : {}) };
       });
     };
   }

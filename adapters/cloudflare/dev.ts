@@ -4,7 +4,8 @@ import type { BrokerMessage, Outcome } from "../../src/dev/broker.ts";
 import { forkHost } from "../../src/dev/host-parent.ts";
 import type { DevEngine, DevProcess, DevStartInput } from "../../src/adapter.ts";
 import type { HostCall, HostSpec } from "./dev/host.ts";
-import { MANUAL_RUN_CRON } from "./runtime/clock.ts";
+import type { Failure } from "../../src/runtime/failure.ts";
+import { CLOCK_RUN_ID, MANUAL_RUN_CRON } from "./runtime/clock.ts";
 
 const HOST = ownModule("adapters/cloudflare/dev/host");
 
@@ -28,6 +29,8 @@ export function cloudflareDevEngine(): DevEngine {
 
 async function startWorker(input: DevStartInput): Promise<DevProcess> {
   const { process: proc, built } = input;
+  /** Why messages failed, as the worker wrapper reported them, until their batch's outcomes take them. */
+  const failures = new Map<string, Failure>();
   const spec: HostSpec = { dir: path.join(input.outDir, proc.name), port: input.port, variables: input.variables, sends: built.sends };
   const host = await forkHost({
     script: HOST,
@@ -35,6 +38,10 @@ async function startWorker(input: DevStartInput): Promise<DevProcess> {
     log: input.log,
     env: { ...process.env, TWELVE_DEV_HOST: JSON.stringify(spec) },
     onRequest: async (payload) => {
+      if ("failures" in (payload as object)) {
+        for (const [id, failure] of Object.entries((payload as { failures: Record<string, Failure> }).failures)) failures.set(id, failure);
+        return null;
+      }
       const { worker, body, delaySeconds } = payload as { worker: string; body: unknown; delaySeconds?: number };
       return input.send(worker, body, delaySeconds);
     },
@@ -46,17 +53,33 @@ async function startWorker(input: DevStartInput): Promise<DevProcess> {
   if (proc.type === "worker") {
     devProcess.deliver = async (queue: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
       const messages = batch.map((m) => ({ id: m.id, timestamp: m.sentAt, body: m.body, attempts: m.attempts }));
-      return outcomes(batch, (await call({ op: "queue", queue, messages })) as QueueResult);
+      try {
+        return withReasons(outcomes(batch, (await call({ op: "queue", queue, messages })) as QueueResult), failures);
+      } finally {
+        for (const m of batch) failures.delete(m.id);
+      }
     };
   }
   if (proc.type === "clock") {
     devProcess.fire = async (scheduledTime: number) => {
       // twelve dev's clock already keeps the schedule's time zone: the Worker's gate lets this through.
+      failures.delete(CLOCK_RUN_ID);
       const result = (await call({ op: "scheduled", cron: MANUAL_RUN_CRON, scheduledTime })) as { outcome: string };
-      if (result.outcome !== "ok") throw new Error(`scheduled() ended with outcome "${result.outcome}"`);
+      const error = failures.get(CLOCK_RUN_ID)?.error;
+      failures.delete(CLOCK_RUN_ID);
+      if (result.outcome !== "ok") throw new Error(error ?? `scheduled() ended with outcome "${result.outcome}"`);
     };
   }
   return devProcess;
+}
+
+/** The wrapper's reasons on the retried messages; a final refusal is dead now. */
+function withReasons(decided: Outcome[], failures: ReadonlyMap<string, Failure>): Outcome[] {
+  return decided.map((o): Outcome => {
+    const failure = o.action === "retry" ? failures.get(o.id) : undefined;
+    if (o.action !== "retry" || !failure) return o;
+    return failure.final ? { id: o.id, action: "dead", reason: failure.error } : { ...o, reason: failure.error };
+  });
 }
 
 /** Cloudflare's rules: a call on a message wins; on an exception, every message not acked retries. */

@@ -1,6 +1,7 @@
 import { parseCrontab } from "../../src/formation/crontab.ts";
 import { deadLetterQueueName, queueBinding, queueName, resourceName } from "../../src/formation/names.ts";
 import type { Formation, Process } from "../../src/formation/types.ts";
+import { DEAD_LETTER_BINDING } from "./runtime/worker.ts";
 import { utcCrons } from "./schedule.ts";
 
 /** The parts of wrangler's config twelve writes. */
@@ -36,6 +37,8 @@ export interface WranglerConfig {
 export function wranglerConfig(formation: Formation, process: Process, stage: string, sends: string[], main: string): WranglerConfig {
   const { app } = formation;
   const producers = sends.map((worker) => ({ binding: queueBinding(worker), queue: queueName(app, stage, worker) }));
+  // A worker moves a message that fails for good to its dead-letter queue itself, with the error (runtime/worker.ts).
+  if (process.type === "worker") producers.push({ binding: DEAD_LETTER_BINDING, queue: deadLetterQueueName(app, stage, process.name) });
   const consumers =
     process.type === "worker"
       ? [{

@@ -158,7 +158,7 @@ async function list(out: Output, opened: Opened, process: WorkerProcess | ClockP
 
 async function redrive(out: Output, opened: Opened, process: WorkerProcess, ids: string[] | undefined): Promise<number> {
   const progress = out.progress();
-  const result = await opened.letters.redrive(process, ids, (done, total) => progress.update(`sending ${process.name}'s dead letters back: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}`));
+  const result = await opened.letters.redrive(process, ids, (done, total) => done > 0 && progress.update(`sending ${process.name}'s dead letters back: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}`));
   progress.done();
   out.line(`sent ${result.redriven.toLocaleString("en")} dead letter${result.redriven === 1 ? "" : "s"} back to ${process.name}'s queue (bodies unchanged, attempts from 1 again)`);
   if (result.missing.length) out.note(`not found: ${result.missing.join(", ")}`);
@@ -175,7 +175,7 @@ async function purge(out: Output, opened: Opened, process: WorkerProcess | Clock
     return 1;
   }
   const progress = out.progress();
-  const result = await opened.letters.purge(process, ids, (done, total) => progress.update(`deleting: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}`));
+  const result = await opened.letters.purge(process, ids, (done, total) => done > 0 && progress.update(`deleting: ${done.toLocaleString("en")}${total === null ? "" : ` of ${total.toLocaleString("en")}`}`));
   progress.done();
   out.line(`deleted ${result.purged.toLocaleString("en")} dead letter${result.purged === 1 ? "" : "s"} of ${process.name}`);
   if (result.missing.length) out.note(`not found: ${result.missing.join(", ")}`);

@@ -95,11 +95,12 @@ describe(`twelve dev --target ${target}`, () => {
 
     // Back to the queue with a fresh attempt count: it is delivered again as attempt 1.
     const before = reports.reports.filter((r) => r.id === id).length;
+    const deadLines = dev.lines.length;
     const redriven = await runTwelve(["dlq", "picky", "--redrive", "--id", letter!.id], { cwd: dir });
     expect(redriven.stdout).toContain("sent 1 dead letter back to picky's queue");
     const again = await reports.waitFor((r) => r.id === id, (m) => m.length >= before + 1);
     expect(again[before]).toMatchObject({ attempts: 1 });
-    await dev.waitForLine(/dead-letter picky message/, 20_000, dev.lines.findLastIndex((l) => /dead-letter picky/.test(l)) + 1);
+    await dev.waitForLine(/dead-letter picky message/, 20_000, deadLines);
 
     // Purge asks; with nobody to ask it refuses without --yes, and deletes nothing.
     const refused = await runTwelve(["dlq", "picky", "--purge"], { cwd: dir });
@@ -112,7 +113,7 @@ describe(`twelve dev --target ${target}`, () => {
 
     const unknown = await runTwelve(["dlq", "picky", "--redrive", "--id", "no-such-id"], { cwd: dir });
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("not found: no-such-id");
+    expect(unknown.stdout).toContain("not found: no-such-id");
   }, 60_000);
 
   it("a clock runs one at a time: a twelve run while its run is going is skipped at once, and its failed run is listed", async () => {

@@ -65,6 +65,8 @@ export interface SqsEvent {
 
 export interface SqsBatchResponse {
   batchItemFailures: { itemIdentifier: string }[];
+  /** Only under twelve dev (TWELVE_DEV): why each failed message failed, for its broker's dead letters. */
+  twelveFailures?: Record<string, { error: string; final: boolean }>;
 }
 
 /** The Input twelve gives its EventBridge Scheduler schedules (and `twelve run`). */

@@ -31,6 +31,12 @@ for (const [name, value] of Object.entries(spec.variables)) env[name] = { type: 
 env[DEV_BROKER_BINDING] = {
   type: "fetcher",
   handler: async (request: Request) => {
+    // Why messages of the batch being delivered failed (the worker wrapper says so before queue() returns).
+    if (new URL(request.url).pathname === "/failures") {
+      await requestParent({ failures: ((await request.json()) as { failures: unknown }).failures });
+      return new Response(null, { status: 204 });
+    }
+    if (new URL(request.url).pathname === "/send-batch") return sendBatch((await request.json()) as { worker: string; bodies: unknown[]; delaySeconds?: number });
     const { worker, body, delaySeconds } = (await request.json()) as { worker: string; body: unknown; delaySeconds?: number };
     if (!spec.sends.includes(worker)) {
       return new Response(`this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})`, { status: 400 });
@@ -42,6 +48,23 @@ env[DEV_BROKER_BINDING] = {
     }
   },
 };
+
+/** sendBatch() under twelve dev: each body to the broker; one it refuses is reported by its index. */
+async function sendBatch({ worker, bodies, delaySeconds }: { worker: string; bodies: unknown[]; delaySeconds?: number }): Promise<Response> {
+  if (!spec.sends.includes(worker)) {
+    return new Response(`this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})`, { status: 400 });
+  }
+  // One after another, so the broker holds them in the order given (as the aws engine does).
+  const failures: { index: number; error: string }[] = [];
+  for (const [index, body] of bodies.entries()) {
+    try {
+      await requestParent({ worker, body, delaySeconds });
+    } catch (error) {
+      failures.push({ index, error: (error as Error)?.message ?? String(error) });
+    }
+  }
+  return Response.json({ failures });
+}
 
 const mf = new Miniflare({
   cf: false,

@@ -2,7 +2,11 @@ import { parseCrontab } from "../../../src/formation/crontab.ts";
 import { requireHandler } from "../../../src/runtime/module.ts";
 import type { ProcessMeta, ScheduledController } from "../../../src/runtime/types.ts";
 import { shouldRun } from "./clock-gate.ts";
-import { installQueueTransport } from "./send.ts";
+import { describeError } from "../../../src/runtime/failure.ts";
+import { DEV_BROKER_BINDING, installQueueTransport } from "./send.ts";
+
+/** The key under which a clock's failed run reports its error to twelve dev (runtime/worker.ts's failure report). */
+export const CLOCK_RUN_ID = "twelve:clock-run";
 
 /**
  * The cron a run fired by twelve dev names (its own clock, or `twelve run`): twelve dev already
@@ -38,7 +42,14 @@ export function scheduledWorker(mod: unknown, meta: ProcessMeta) {
         scheduledTime: event.scheduledTime,
         noRetry: () => event.noRetry(),
       };
-      await clock.scheduled(controller, env, ctx);
+      try {
+        await clock.scheduled(controller, env, ctx);
+      } catch (error) {
+        // Under twelve dev the run's error goes to twelve dev too, which reports the run with it.
+        const devBroker = env[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
+        await devBroker?.fetch("http://twelve-dev/failures", { method: "POST", body: JSON.stringify({ failures: { [CLOCK_RUN_ID]: { error: describeError(error), final: false } } }) }).catch(() => {});
+        throw error;
+      }
     },
   };
 }
