@@ -5,6 +5,7 @@ import type { Formation } from "../../src/formation/types.ts";
 import { readAccountConcurrency, reservationProblem } from "./account-limits.ts";
 import { accountOf, awsClients, deployRegion } from "./client.ts";
 import { awsDeployment } from "./deploy.ts";
+import { awsDeadLetters } from "./dlq.ts";
 import { cloudWatchLogs } from "./logs.ts";
 import { readDeployed } from "./resources.ts";
 import { functionUrl } from "./resources/function.ts";
@@ -88,8 +89,7 @@ export async function awsStage(formation: Formation, stage: string, options: Con
     logs: (processes, options, output) => cloudWatchLogs(clients, processes.map((process) => ({ process, name: functionName(process) })), options, output),
 
     /** A worker: one message to its queue, as send() writes it; a clock: its function, invoked now. */
-    // Replaced by the dead-letter helper: adapters/*/dlq.ts.
-    deadLetters: undefined as unknown as DeployedStage["deadLetters"],
+    deadLetters: awsDeadLetters(clients, formation, stage),
 
     async run(process, body) {
       const name = functionName(process.name);
