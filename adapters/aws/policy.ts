@@ -125,7 +125,8 @@ export function deployPolicy(formation: Formation, stage: string, options: { acc
     {
       Sid: "StageQueues",
       Effect: "Allow",
-      Action: ["sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:SendMessage", "sqs:SetQueueAttributes", "sqs:TagQueue"],
+      // The last five: twelve dlq (read without consuming, redrive, purge).
+      Action: ["sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sqs:SendMessage", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
       Resource: arn("sqs", `${prefix}*`),
     },
     {

@@ -91,6 +91,20 @@ describe("twelve policy on AWS: the least privilege a whole deploy cycle needs",
     expect(lines).toEqual(["GET / 200"]);
     await deployed.run(processOf<WorkerProcess>("mailer"), { kind: "daily-digest" });
     await deployed.run(processOf<ClockProcess>("nightly"), undefined);
+    // twelve dlq: a dead letter listed, sent back, and one purged.
+    const { SQSClient, GetQueueUrlCommand, SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    const directSqs = new SQSClient(direct);
+    const dlq = (await directSqs.send(new GetQueueUrlCommand({ QueueName: `shop-${stage}-mailer-dlq` }))).QueueUrl;
+    for (const n of [1, 2]) await directSqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: JSON.stringify({ n }) }));
+    await deployed.deadLetters.summary();
+    for await (const _ of deployed.deadLetters.list(processOf<WorkerProcess>("mailer"), () => {})) void _;
+    const [first] = await (async () => {
+      const ids: string[] = [];
+      for await (const letter of deployed.deadLetters.list(processOf<WorkerProcess>("mailer"), () => {})) ids.push(letter.id);
+      return ids;
+    })();
+    await deployed.deadLetters.redrive(processOf<WorkerProcess>("mailer"), [first!], () => {});
+    await deployed.deadLetters.purge(processOf<WorkerProcess>("mailer"), undefined, () => {});
 
     // Remove a process, then destroy.
     editConfig((text) => text.replace(/\n\s*nightly: \{[^}]*\},/, ""));

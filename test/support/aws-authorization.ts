@@ -71,7 +71,9 @@ export function iamRequestsOf(call: AwsCall, response: unknown, account: string)
           ? arn("sqs", input.QueueName)
           : undefined;
     if (!queue) return undefined;
-    return [on(action, queue), ...(operation === "CreateQueue" && hasTags(input.tags) ? [on("sqs:TagQueue", queue)] : [])];
+    // IAM has no actions of the batch calls: SendMessageBatch is authorized as sqs:SendMessage, and so on.
+    const authorized = /Batch$/.test(operation) ? action.replace(/Batch$/, "") : action;
+    return [on(authorized, queue), ...(operation === "CreateQueue" && hasTags(input.tags) ? [on("sqs:TagQueue", queue)] : [])];
   }
 
   if (service === "scheduler") {

@@ -1,7 +1,7 @@
 import type { ManifestProcess } from "../../../src/build/manifest.ts";
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
 import type { Process } from "../../../src/formation/types.ts";
-import { queueName } from "../../../src/formation/names.ts";
+import { deadLetterQueueName, queueName } from "../../../src/formation/names.ts";
 import { usageError } from "../../../src/errors.ts";
 import { SCHEDULER_ROLE_SUFFIX } from "../names.ts";
 import { gone, notFound, tagList, takenUnlessOurs, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
@@ -47,6 +47,8 @@ export function functionRole(input: DesiredInput, process: Process, built: Manif
       Action: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
       Resource: [arn.queue(queueName(app, stage, process.name))],
     });
+    // A message that fails for good is moved to the dead-letter queue by the worker, with its error.
+    statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [arn.queue(deadLetterQueueName(app, stage, process.name))] });
   }
   if (built.sends.length) {
     statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: built.sends.map((w) => arn.queue(queueName(app, stage, w))) });
