@@ -6,6 +6,7 @@ import { queueName, resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { cloudflareApi } from "./client.ts";
 import { cloudflareDeployment, wranglerEnv } from "./deploy.ts";
+import { cloudflareDeadLetters } from "./dlq.ts";
 import { tailLogs } from "./logs.ts";
 import { readDeployed } from "./resources.ts";
 import type { Body, MessagePushParams } from "./api-types.ts";
@@ -91,8 +92,7 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
      * A worker: one message through the Queues API. A Cron Trigger cannot be fired from outside:
      * Cloudflare has no API for it, so twelve says so and when the clock runs next.
      */
-    // Replaced by the dead-letter helper: adapters/*/dlq.ts.
-    deadLetters: undefined as unknown as DeployedStage["deadLetters"],
+    deadLetters: cloudflareDeadLetters(api, formation, stage),
 
     async run(process, body) {
       if (process.type === "clock") {

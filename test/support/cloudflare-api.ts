@@ -836,6 +836,33 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     q.messages.push({ id: hex(16), body: body.body, content_type: String(contentType), delay_seconds: delay, sent_on: now() });
     return ok(null);
   });
+  // Peek: the queue's first messages without leasing them; each carries a ref the purge endpoint
+  // takes. Neither counts as a delivery (developers.cloudflare.com/api/resources/queues/subresources/messages/).
+  const PEEK_MAX = 100;
+  route("POST", `${A}/queues/:queue/messages/peek`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const size = json().batch_size ?? 10;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > PEEK_MAX) throw new HttpError(400, { code: ERR.validation, message: `batch_size must be from 1 to ${PEEK_MAX}` });
+    return ok({
+      messages: q.messages.slice(0, size).map((m) => ({
+        id: m.id,
+        attempts: 0,
+        body: m.content_type === "json" ? JSON.stringify(m.body) : String(m.body),
+        metadata: { "CF-sourceMessageSource": "api", "CF-Content-Type": m.content_type },
+        ref: Buffer.from(`ref:${q.queue_id}:${m.id}`).toString("base64url"),
+        timestamp_ms: Date.parse(m.sent_on),
+      })),
+    });
+  });
+  route("POST", `${A}/queues/:queue/messages/purge`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const refs = json().refs;
+    if (!Array.isArray(refs)) throw new HttpError(400, { code: ERR.validation, message: "refs: expected a list of { ref }" });
+    const ids = new Set(refs.map((r: { ref?: string }) => Buffer.from(String(r?.ref ?? ""), "base64url").toString().split(":")[2]));
+    const before = q.messages.length;
+    q.messages = q.messages.filter((m) => !ids.has(m.id));
+    return ok({ purged: before - q.messages.length });
+  });
   route("GET", `${A}/queues/:queue/metrics`, ({ p }) => {
     const q = queue(p[1] ?? "");
     const oldest = q.messages[0];
