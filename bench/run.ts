@@ -5,6 +5,7 @@ import { benchDeploy } from "./deploy.ts";
 import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
 import { benchDev } from "./dev.ts";
 import { benchDlqDev } from "./dlq-dev.ts";
+import { benchDlqEmulators } from "./dlq-emulators.ts";
 import { benchInstall } from "./install.ts";
 import { ensureDebianTool } from "./tools.ts";
 
@@ -19,6 +20,7 @@ const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
   "dlq-dev": () => benchDlqDev(),
+  "dlq-emulators": () => benchDlqEmulators(),
   deploy: benchDeploy,
   "deploy-cloudflare": benchDeployCloudflare,
   install: benchInstall,
