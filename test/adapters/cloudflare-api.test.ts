@@ -101,7 +101,9 @@ describe("wrangler against the Cloudflare API stand-in", () => {
     const queueBinding = { type: "queue", name: "TWELVE_QUEUE_MAILER", queue_name: "shop-dev-mailer" };
     expect(web.bindings).toContainEqual(queueBinding);
     expect(nightly.bindings).toContainEqual(queueBinding);
-    expect(mailer.bindings.map((b) => b.type)).toEqual(["plain_text"]);
+    // A worker's one queue binding is its own dead-letter queue, where it moves a message that fails for good.
+    expect(mailer.bindings.map((b) => b.type).sort()).toEqual(["plain_text", "queue"]);
+    expect(mailer.bindings).toContainEqual({ type: "queue", name: "TWELVE_DEAD_LETTERS", queue_name: "shop-dev-mailer-dlq" });
     expect([web.workersDev, mailer.workersDev, nightly.workersDev]).toEqual([true, false, false]);
     expect(nightly.crons.map((c) => c.cron)).toEqual(["0 1,2 * * *"]);
     expect([...web.crons, ...mailer.crons]).toEqual([]);
