@@ -141,7 +141,11 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     if (process.type === "clock") {
       const history = historyOf(process.name);
       const when = (t: number) => localTime(t, process.timezone);
-      const scheduled = scheduleClock(process.schedule, process.timezone, (scheduledTime) => fire(slot, scheduledTime), systemClock, {
+      const run = (scheduledTime: number) => {
+        log.event("clock", `${process.name} fires for ${when(scheduledTime)}`);
+        return fire(slot, scheduledTime);
+      };
+      const scheduled = scheduleClock(process.schedule, process.timezone, run, systemClock, {
         skipped: (run) => {
           history.record(run);
           log.event("clock", `${process.name} skipped the run for ${when(run.scheduledTime)}: ${run.detail}`);

@@ -86,6 +86,8 @@ describe("Cloudflare: the API client and the deployed state", () => {
     const other = structuredClone(cf.state.scripts.get("shop-dev-mailer")!);
     other.name = "shop-dev-x-jobs";
     other.tags = [appTag("shop-dev"), stageTag("x")];
+    // Its own Worker: not a producer of this stage's dead-letter queue as the copied mailer is.
+    other.bindings = other.bindings.filter((b) => b.type !== "queue");
     cf.state.scripts.set(other.name, other);
     const api = cloudflareApi(env, undefined);
     const theirs = await api.send<{ queue_id: string }>("POST", "/queues", { queue_name: "shop-dev-x-jobs" });

@@ -135,7 +135,7 @@ describe("twelve build --target cloudflare", () => {
       workers_dev: false,
       queues: { consumers: [{ queue: "shop-prod-mailer", max_batch_size: 10, max_retries: 3, max_concurrency: 5, dead_letter_queue: "shop-prod-mailer-dlq" }] },
     });
-    expect(wrangler("mailer").queues?.producers).toBeUndefined();
+    expect(wrangler("mailer").queues?.producers).toEqual([{ binding: "TWELVE_DEAD_LETTERS", queue: "shop-prod-mailer-dlq" }]);
     // 03:00 in Berlin is 01:00 UTC in summer and 02:00 UTC in winter; the Worker runs only the right one.
     expect(wrangler("nightly")).toMatchObject({ name: "shop-prod-nightly", workers_dev: false, triggers: { crons: ["0 1,2 * * *"] } });
   });
