@@ -93,7 +93,6 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     return history;
   };
   const deadLetters = devDeadLetters({ formation: () => formation, broker, history: historyOf });
-  const clockOf = (name: string) => [...clocks].find(([slot]) => slot.name === name)?.[1];
   const control: DevControl = {
     run: (name, body) => runProcess(name, body),
     process: (name) => formation.processes.find((p) => p.name === name),
@@ -228,10 +227,18 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     const scheduledTime = Date.now();
     // The clock's one-run-at-a-time rule holds for twelve run too: a run already going means
     // this one is skipped, at once (a reload's successor clock takes over when the old one stops).
-    const clock = clockOf(name);
-    if (!clock) return { status: 409, body: { error: `${name} is being replaced by a reload: run it again in a moment` } };
     log.event("clock", `${name} fired by twelve run (for ${localTime(scheduledTime, process.timezone)})`);
-    const run = await clock.fire(scheduledTime);
+    let run: ClockRun;
+    for (;;) {
+      // A reload may replace the slot while the run waits for it: the run goes to its successor.
+      const current = slots.get(name);
+      const clock = current && clocks.get(current);
+      if (!clock) return { status: 409, body: { error: `${name} is being replaced by a reload: run it again in a moment` } };
+      run = await clock.fire(scheduledTime);
+      const successor = slots.get(name);
+      if (run.outcome === "failed" && successor !== undefined && successor !== current) continue;
+      break;
+    }
     const scheduled = new Date(scheduledTime).toISOString();
     if (run.outcome === "skipped") return { status: 409, body: { error: `${name} did not run: ${run.detail}`, skipped: name, scheduledTime: scheduled } };
     if (run.outcome === "failed") return { status: 500, body: { error: `${name} failed: ${run.detail}`, scheduledTime: scheduled, durationMs: run.durationMs } };
