@@ -7,15 +7,13 @@ import { Broker } from "../dev/broker.ts";
 import { ClockHistory } from "../dev/clock-history.ts";
 import { devDeadLetters, remoteDeadLetters } from "../dev/dead-letters.ts";
 import { takeDevLock } from "../dev/lock.ts";
-import { serverInfoFile } from "../dev/server.ts";
+import { readServerInfo } from "../dev/server.ts";
 import { usageError } from "../errors.ts";
 import type { ClockProcess, Formation, WorkerProcess } from "../formation/types.ts";
 import { globalFlags, parse, stageOptions, type GlobalFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { confirm } from "./deployment.ts";
 import { Output, table } from "./output.ts";
-import { readServerInfo } from "./run.ts";
-import fs from "node:fs";
 
 /** A body longer than this (pretty-printed) is cut, unless --full. */
 const BODY_LINES = 12;
@@ -82,13 +80,11 @@ async function openDeadLetters(flags: GlobalFlags, values: { stage?: string | un
   }
   const root = path.dirname(findConfig(path.resolve(flags.cwd), flags.config));
   const { formation } = await loadConfig({ cwd: root, config: flags.config, target: values.target, stage: "dev", adapters });
-  if (fs.existsSync(serverInfoFile(root))) {
-    try {
-      const info = readServerInfo(root);
-      return { formation, stage: undefined, letters: remoteDeadLetters(info.url, info.token), where: `twelve dev (pid ${info.pid})`, close: async () => {} };
-    } catch {
-      // its twelve dev is gone: read the store on disk, below
-    }
+  try {
+    const info = readServerInfo(root);
+    return { formation, stage: undefined, letters: remoteDeadLetters(info), where: `twelve dev (pid ${info.pid})`, close: async () => {} };
+  } catch {
+    // No twelve dev runs for the app: its store on disk, below.
   }
   // No twelve dev runs: the store is opened here, under the same lock, so none starts meanwhile.
   const devDir = path.join(formation.root, ".twelve", "dev");

@@ -2,6 +2,7 @@ import type { DeadLetterSummary, ProcessStatus } from "../adapter.ts";
 import { openStage } from "../deploy/stage.ts";
 import { nextRun } from "../dev/clock.ts";
 import { parseCrontab } from "../formation/crontab.ts";
+import { zonedMinute } from "../formation/timezone.ts";
 import type { Formation } from "../formation/types.ts";
 import { globalFlags, parse, stageOptions } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -73,7 +74,7 @@ export function withFormationFacts(formation: Formation, processes: ProcessStatu
       ...row,
       deadLetters: letters?.count ?? null,
       oldestDeadLetter: letters?.oldestSentAt ? new Date(letters.oldestSentAt).toISOString() : null,
-      nextRun: next === undefined || process?.type !== "clock" ? null : { utc: new Date(next).toISOString(), local: zoned(next, process.timezone) },
+      nextRun: next === undefined || process?.type !== "clock" ? null : { utc: new Date(next).toISOString(), local: zonedMinute(next, process.timezone) },
     };
   });
 }
@@ -83,8 +84,4 @@ function lastRunText(row: PsRow): string {
   if (!last) return "-";
   const duration = last.durationMs === null ? "" : ` in ${(last.durationMs / 1000).toFixed(1)} s`;
   return `${last.scheduledTime} ${last.outcome}${duration}${last.detail ? ` (${last.detail})` : ""}`;
-}
-
-function zoned(time: number, timeZone: string): string {
-  return `${new Date(time).toLocaleString("sv-SE", { timeZone }).slice(0, 16)} ${timeZone}`;
 }

@@ -1,10 +1,9 @@
-import fs from "node:fs";
 import path from "node:path";
 import type { AdapterRegistry, Limits } from "../adapter.ts";
 import { findConfig } from "../config/find.ts";
 import { connectStage, stageFormation } from "../deploy/stage.ts";
-import { serverInfoFile, type DevServerInfo } from "../dev/server.ts";
-import { failure, usageError } from "../errors.ts";
+import { callDevServer, readServerInfo } from "../dev/server.ts";
+import { usageError } from "../errors.ts";
 import { globalFlags, parse, stageOptions, type GlobalFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { Output } from "./output.ts";
@@ -32,17 +31,7 @@ export const run: Command = {
     if (values.stage !== undefined) return runDeployed(flags, values, adapters, name, body, out);
 
     const root = path.dirname(findConfig(path.resolve(flags.cwd), flags.config));
-    const info = readServerInfo(root);
-    let response: Response;
-    try {
-      response = await fetch(`${info.url}/_twelve/run/${encodeURIComponent(name)}`, { method: "POST", headers: { "x-twelve-token": info.token }, body: body === undefined ? "" : JSON.stringify(body) });
-    } catch {
-      throw failure(`twelve dev for ${info.app} is not answering at ${info.url} (pid ${info.pid})`, "Start it again with npx twelve dev.");
-    }
-    const result = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) {
-      throw (response.status === 400 || response.status === 404 ? usageError : failure)(`twelve run ${name}: ${String(result.error)}`);
-    }
+    const result = await callDevServer<Record<string, unknown>>(readServerInfo(root), "POST", `/_twelve/run/${encodeURIComponent(name)}`, body, `twelve run ${name}: `);
     if (result.fired) out.line(`fired ${name} for ${String(result.scheduledTime)}: ok in ${String(result.durationMs)} ms`);
     else out.line(`sent one message to ${name} (id ${String(result.id)})`);
     out.result({ ok: true, ...result });
@@ -82,15 +71,4 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
-}
-
-export function readServerInfo(root: string): DevServerInfo {
-  const file = serverInfoFile(root);
-  try {
-    const info = JSON.parse(fs.readFileSync(file, "utf8")) as DevServerInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    throw failure(`no twelve dev is running for the app in ${root}`, "Start it with npx twelve dev (in another terminal), then run this again.");
-  }
 }

@@ -1,10 +1,10 @@
 import path from "node:path";
 import type { DeadLetter, DeadLetterProgress, DeadLetters, DeadLetterSummary } from "../adapter.ts";
-import { failure, usageError } from "../errors.ts";
 import type { ClockProcess, Formation, WorkerProcess } from "../formation/types.ts";
 import type { Broker } from "./broker.ts";
 import type { ClockHistory, RecordedRun } from "./clock-history.ts";
 import type { DeadLetterEntry } from "./journal.ts";
+import { callDevServer, type DevServerInfo } from "./server.ts";
 
 /** How many dead letters one page holds, in memory and over twelve dev's control API. */
 export const PAGE = 500;
@@ -87,18 +87,8 @@ function oldest(times: number[]): number | null {
 }
 
 /** The same, over a running twelve dev's control API: what `twelve dlq` uses while it runs. */
-export function remoteDeadLetters(url: string, token: string): DeadLetters {
-  const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    let response: Response;
-    try {
-      response = await fetch(`${url}${route}`, { method, headers: { "x-twelve-token": token, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    } catch {
-      throw failure(`twelve dev is not answering at ${url}`, "Start it again with npx twelve dev.");
-    }
-    const result = (await response.json()) as T & { error?: string };
-    if (!response.ok) throw (response.status === 400 || response.status === 404 ? usageError : failure)(String(result.error));
-    return result;
-  };
+export function remoteDeadLetters(info: DevServerInfo): DeadLetters {
+  const call = <T>(method: string, route: string, body?: unknown) => callDevServer<T>(info, method, route, body, "");
   const named = (p: WorkerProcess | ClockProcess) => encodeURIComponent(p.name);
   return {
     summary: () => call<DeadLetterSummary[]>("GET", "/_twelve/dlq"),

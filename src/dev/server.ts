@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { DevBrokerApi, DevEngine } from "../adapter.ts";
+import { failure, usageError } from "../errors.ts";
 import type { Process } from "../formation/types.ts";
 import type { devDeadLetters } from "./dead-letters.ts";
 
@@ -23,6 +24,35 @@ export interface DevServerInfo {
 
 export function serverInfoFile(root: string): string {
   return path.join(root, ".twelve", "dev", "server.json");
+}
+
+/** The twelve dev running for the app in `root`; a failure (exit 1) saying how to start one when none is. */
+export function readServerInfo(root: string): DevServerInfo {
+  const file = serverInfoFile(root);
+  try {
+    const info = JSON.parse(fs.readFileSync(file, "utf8")) as DevServerInfo;
+    process.kill(info.pid, 0);
+    return info;
+  } catch {
+    throw failure(`no twelve dev is running for the app in ${root}`, "Start it with npx twelve dev (in another terminal), then run this again.");
+  }
+}
+
+/**
+ * One call to a running twelve dev's control API (what `twelve run` and `twelve dlq` use), with
+ * its token. A refusal is thrown as twelve dev worded it, prefixed by `what`: a usage error for
+ * 400 and 404, a failure otherwise.
+ */
+export async function callDevServer<T>(info: DevServerInfo, method: string, route: string, body: unknown, what: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${info.url}${route}`, { method, headers: { "x-twelve-token": info.token }, ...(method === "GET" ? {} : { body: body === undefined ? "" : JSON.stringify(body) }) });
+  } catch {
+    throw failure(`twelve dev for ${info.app} is not answering at ${info.url} (pid ${info.pid})`, "Start it again with npx twelve dev.");
+  }
+  const result = (await response.json()) as T & { error?: unknown };
+  if (!response.ok) throw (response.status === 400 || response.status === 404 ? usageError : failure)(`${what}${String(result.error)}`);
+  return result;
 }
 
 export interface DevControl {

@@ -5,6 +5,7 @@ import type { ManifestProcess } from "../build/manifest.ts";
 import { loadConfig } from "../config/load.ts";
 import { failure, TwelveError } from "../errors.ts";
 import { queueName } from "../formation/names.ts";
+import { zonedMinute } from "../formation/timezone.ts";
 import type { Formation, Process } from "../formation/types.ts";
 import { Broker, NotDelivered, type BrokerMessage, type Outcome, type QueueSpec } from "./broker.ts";
 import type { ClockRun } from "../adapter.ts";
@@ -139,7 +140,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     slots.set(process.name, slot);
     if (process.type === "clock") {
       const history = historyOf(process.name);
-      const when = (t: number) => localTime(t, process.timezone);
+      const when = (t: number) => zonedMinute(t, process.timezone);
       const run = (scheduledTime: number) => {
         log.event("clock", `${process.name} fires for ${when(scheduledTime)}`);
         return fire(slot, scheduledTime);
@@ -227,7 +228,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     const scheduledTime = Date.now();
     // The clock's one-run-at-a-time rule holds for twelve run too: a run already going means
     // this one is skipped, at once (a reload's successor clock takes over when the old one stops).
-    log.event("clock", `${name} fired by twelve run (for ${localTime(scheduledTime, process.timezone)})`);
+    log.event("clock", `${name} fired by twelve run (for ${zonedMinute(scheduledTime, process.timezone)})`);
     let run: ClockRun;
     for (;;) {
       // A reload may replace the slot while the run waits for it: the run goes to its successor.
@@ -388,7 +389,7 @@ function clockStatus(process: ClockProcess, scheduled: ReturnType<typeof schedul
   return {
     schedule: process.schedule,
     timezone: process.timezone,
-    nextRun: next === undefined ? null : { utc: new Date(next).toISOString(), local: localTime(next, process.timezone) },
+    nextRun: next === undefined ? null : { utc: new Date(next).toISOString(), local: zonedMinute(next, process.timezone) },
     lastRun: last ? { ...last, scheduledTime: new Date(last.scheduledTime).toISOString(), startedAt: last.startedAt === null ? null : new Date(last.startedAt).toISOString() } : null,
     going: going ? { scheduledTime: new Date(going.scheduledTime).toISOString(), startedAt: new Date(going.startedAt).toISOString() } : null,
   };
@@ -396,14 +397,11 @@ function clockStatus(process: ClockProcess, scheduled: ReturnType<typeof schedul
 
 function nextText(next: number | undefined, timeZone: string): string {
   if (next === undefined) return "never";
-  return timeZone === "UTC" ? `${localTime(next, "UTC")}` : `${localTime(next, timeZone)} (${new Date(next).toISOString().slice(11, 16)} UTC)`;
+  return timeZone === "UTC" ? zonedMinute(next, "UTC") : `${zonedMinute(next, timeZone)} (${new Date(next).toISOString().slice(11, 16)} UTC)`;
 }
 
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
-function localTime(time: number, timeZone: string): string {
-  return `${new Date(time).toLocaleString("sv-SE", { timeZone }).slice(0, 16)} ${timeZone}`;
-}
 
 function loadSecrets(formation: Formation, log: DevLog, warn = true): Record<string, string> {
   const { values, missing } = devSecrets(formation);

@@ -76,6 +76,13 @@ export function zonedParts(date: Date | number, timeZone: string): ZonedParts {
   return { year, month, day, hour, minute, weekday };
 }
 
+/** A time as its zone's clock shows it, to the minute, with the zone: "2026-12-03 03:00 Europe/Berlin". */
+export function zonedMinute(date: Date | number, timeZone: string): string {
+  const { year, month, day, hour, minute } = zonedParts(date, timeZone);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${year}-${two(month)}-${two(day)} ${two(hour)}:${two(minute)} ${timeZone}`;
+}
+
 /** Local wall-clock minus UTC, in minutes (+120 for Berlin in summer). */
 export function offsetMinutes(date: Date | number, timeZone: string): number {
   const ms = typeof date === "number" ? date : date.getTime();
