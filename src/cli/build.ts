@@ -1,5 +1,6 @@
 import path from "node:path";
 import { buildFormation } from "../build/build.ts";
+import { writeTypes } from "../build/types.ts";
 import { stageFormation } from "../deploy/stage.ts";
 import { globalFlags, parse, stageOptions } from "./args.ts";
 import { formatBytes, Output, table } from "./output.ts";
@@ -14,7 +15,8 @@ export const build: Command = {
     const started = performance.now();
     const { formation, stage, adapter } = await stageFormation(stageOptions(flags, values, adapters));
     out.line(`${out.bold("twelve build")} ${formation.app} → ${formation.target} ${out.dim(`(stage ${stage}, ${formation.processes.length} processes)`)}`);
-    const result = await buildFormation(formation, { stage, adapter });
+    // The editor's types of send() follow the formation: written before bundling, as `twelve types` would.
+    const [result] = await Promise.all([buildFormation(formation, { stage, adapter }), writeTypes(formation)]);
     const ms = Math.round(performance.now() - started);
 
     const relative = (file: string) => path.relative(process.cwd(), path.join(result.outDir, file)) || ".";

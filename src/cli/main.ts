@@ -19,6 +19,12 @@ const COMMANDS: { name: string; summary: string; usage: string; load(): Promise<
     load: async () => (await import("./build.ts")).build,
   },
   {
+    name: "types",
+    summary: "write twelve-env.d.ts beside twelve.config.ts: send() typed by worker name and body (build and dev write it too)",
+    usage: "twelve types",
+    load: async () => (await import("./types.ts")).types,
+  },
+  {
     name: "dev",
     summary: "run the whole formation locally: web ports, a durable queue broker with caps, clocks on schedule",
     usage: "twelve dev [--target aws|cloudflare] [--port 3000]",

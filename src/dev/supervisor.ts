@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { AdapterRegistry, DevBrokerApi, DevEngine, DevProcess } from "../adapter.ts";
 import { buildFormation, type BuildResult } from "../build/build.ts";
+import { writeTypes } from "../build/types.ts";
 import type { ManifestProcess } from "../build/manifest.ts";
 import { loadConfig } from "../config/load.ts";
 import { failure, TwelveError } from "../errors.ts";
@@ -62,7 +63,8 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
   const log = new DevLog(options.printer, formation.processes.map((p) => p.name));
   const adapter = () => options.adapters[formation.target];
   const engine: DevEngine = await adapter().dev();
-  let build = await buildFormation(formation, { stage: STAGE, adapter: adapter() });
+  // The editor's types of send() follow the formation, as twelve build and twelve types write them.
+  let [build] = await Promise.all([buildFormation(formation, { stage: STAGE, adapter: adapter() }), writeTypes(formation)]);
   const ports = await assignPorts(formation.processes, options.port);
   const describeLock = () => lock.describe(formation.processes.filter((p) => p.type === "web").map((p) => `http://localhost:${ports.get(p.name)}`));
   describeLock();
@@ -279,7 +281,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     }
     let nextBuild: BuildResult;
     try {
-      nextBuild = await buildFormation(next, { stage: STAGE, adapter: options.adapters[next.target] });
+      [nextBuild] = await Promise.all([buildFormation(next, { stage: STAGE, adapter: options.adapters[next.target] }), configChanged ? writeTypes(next) : undefined]);
     } catch (error) {
       return reportError(error, `${shown} changed, but the build failed; still running the previous build`);
     }

@@ -1,7 +1,8 @@
 // What process code imports. It ships inside every function: nothing here may pull in
 // build code or `node:` modules.
 export { defineWorker, defineClock } from "./define.ts";
-export { send } from "./send.ts";
+export { send, sendBatch, SendBatchError, type BatchFailure } from "./send.ts";
+export type { SchemaInput, SchemaOutput, StandardSchemaV1 } from "./schema.ts";
 export type {
   ClockModule,
   Env,
@@ -10,7 +11,12 @@ export type {
   MessageBatch,
   RetryOptions,
   ScheduledController,
+  BodyOf,
+  SchemaWorkerModule,
   SendOptions,
+  TwelveWorkers,
+  WorkerBody,
+  WorkerName,
   WebModule,
   WorkerModule,
 } from "./types.ts";

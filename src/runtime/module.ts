@@ -1,3 +1,4 @@
+import { isStandardSchema, registerSchema } from "./schema.ts";
 import type { ProcessMeta } from "./types.ts";
 
 export type HandlerKey = "fetch" | "queue" | "scheduled";
@@ -32,5 +33,8 @@ export function requireHandler<K extends HandlerKey>(mod: unknown, key: K, meta:
   if (!candidate || typeof (candidate as Record<string, unknown>)[key] !== "function") {
     throw new Error(missingHandlerMessage(meta.process, meta.entry, meta.type));
   }
+  // A worker's defineWorker({ schema }): its own sends (to itself) are checked before they leave.
+  const schema = (candidate as { schema?: unknown }).schema;
+  if (meta.type === "worker" && isStandardSchema(schema)) registerSchema(meta.process, schema);
   return candidate as Record<K, (...args: never[]) => unknown>;
 }

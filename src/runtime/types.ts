@@ -60,10 +60,9 @@ export type SchemaWorkerModule<S extends StandardSchemaV1, E = Env> = WorkerModu
 
 /**
  * The formation's workers and the body each takes. Empty here: the declaration file
- * `twelve types` writes (.twelve/types/twelve-env.d.ts) fills it in by module augmentation of
+ * `twelve types` writes (twelve-env.d.ts beside twelve.config.ts) fills it in by module augmentation of
  * "twelve", and then send() and sendBatch() take only those names, each with its body.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface TwelveWorkers {}
 
 /** The body a worker module takes: its schema's input, else the Body of its WorkerModule<Body>. */
@@ -74,10 +73,18 @@ export type BodyOf<W> = W extends { readonly schema: infer S extends StandardSch
     : unknown;
 
 /** A worker's name: any string until `twelve types` has listed them. */
-export type WorkerName = [keyof TwelveWorkers] extends [never] ? string : Extract<keyof TwelveWorkers, string>;
+export type WorkerName = [keyof TwelveWorkers] extends [never] ? string : { [K in keyof TwelveWorkers]: K }[keyof TwelveWorkers] & string;
 
 /** The body `send(worker, body)` takes for that worker. */
-export type WorkerBody<K extends string> = K extends keyof TwelveWorkers ? TwelveWorkers[K] : unknown;
+export type WorkerBody<K extends string> = K extends keyof TwelveWorkers ? BodyFor<K> : unknown;
+
+/**
+ * The same type as the worker's body, under a name that says whose it is: a type error then
+ * reads "... is not assignable to type 'BodyFor<"mailer">'" rather than naming only the body's
+ * type. (A homomorphic mapped type keeps primitives, arrays, unions and optional fields as
+ * they are.)
+ */
+export type BodyFor<K extends keyof TwelveWorkers, T = TwelveWorkers[K]> = { [P in keyof T]: T[P] };
 
 export interface SendOptions {
   /** Seconds before the message may be delivered (AWS: 0..900, Cloudflare: 0..86400). */

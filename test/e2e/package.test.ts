@@ -128,6 +128,26 @@ describe("twelve installed from its packed tarball", () => {
     fs.rmSync(path.join(app, "src", "jobs.check.ts"));
   });
 
+  it("twelve types makes the installed app's send() typed: a wrong name or body fails tsc, naming the worker", async () => {
+    const app = apps.aws;
+    ok(await twelve("aws", ["types"]));
+    expect(fs.readFileSync(path.join(app, "twelve-env.d.ts"), "utf8")).toContain('"jobs": import("twelve").BodyOf<typeof import("./src/jobs.ts").default>;');
+    ok(await run("npx", ["tsc", "--noEmit"], app));
+    fs.writeFileSync(path.join(app, "src", "wrong.ts"), [
+      'import { send, sendBatch } from "twelve";',
+      'export const name = () => send("jbos", {});',
+      'export const body = () => sendBatch("jobs", [{}, 42]);',
+    ].join("\n"));
+    try {
+      const result = await run("npx", ["tsc", "--noEmit"], app);
+      expect(result.code).not.toBe(0);
+      expect(result.stdout).toContain(`Argument of type '"jbos"' is not assignable to parameter of type '"jobs"'`);
+      expect(result.stdout).toContain(`Type 'number' is not assignable to type 'BodyFor<"jobs", Record<string, unknown>>'`);
+    } finally {
+      fs.rmSync(path.join(app, "src", "wrong.ts"));
+    }
+  });
+
   it("builds for both targets from either app", async () => {
     for (const target of TARGETS) {
       const result = ok(await twelve("aws", ["build", "--target", target, "--json"]));

@@ -2,7 +2,7 @@ import type { DevBrokerApi } from "../../../src/adapter.ts";
 
 /**
  * The part of SQS's JSON API that twelve's AWS bundles call, served by twelve dev so those
- * bundles run unchanged: SendMessage (send()) and ChangeMessageVisibility[Batch] (the worker
+ * bundles run unchanged: SendMessage (send()), SendMessageBatch (sendBatch()) and ChangeMessageVisibility[Batch] (the worker
  * wrapper's retry delay). Signatures are not checked: nothing here leaves 127.0.0.1.
  */
 export class SqsApi {
@@ -34,6 +34,27 @@ export class SqsApi {
       if (attributes?.["twelve-content-type"]?.StringValue === "application/json") message = JSON.parse(String(input.MessageBody));
       const { id } = await broker.send(worker, message, input.DelaySeconds as number | undefined);
       return ok({ MessageId: id });
+    }
+    if (action === "SendMessageBatch") {
+      const queueUrl = String(input.QueueUrl ?? "");
+      const worker = broker.workerOfQueue(queueUrl.split("/").at(-1) ?? "");
+      if (!worker) return error(400, "QueueDoesNotExist", `no worker queue at ${queueUrl} in this formation`);
+      const entries = (input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number; MessageAttributes?: Record<string, { StringValue?: string }> }[] | undefined) ?? [];
+      if (entries.length === 0) return error(400, "EmptyBatchRequest", "the batch has no entries");
+      if (entries.length > 10) return error(400, "TooManyEntriesInBatchRequest", `${entries.length} entries; at most 10`);
+      const successful: { Id: string; MessageId: string }[] = [];
+      const failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
+      // In order, as SQS keeps no order either: one entry the broker refuses fails alone.
+      for (const e of entries) {
+        try {
+          const json = e.MessageAttributes?.["twelve-content-type"]?.StringValue === "application/json";
+          const { id } = await broker.send(worker, json ? JSON.parse(e.MessageBody) : e.MessageBody, e.DelaySeconds);
+          successful.push({ Id: e.Id, MessageId: id });
+        } catch (err) {
+          failed.push({ Id: e.Id, Code: "InvalidParameterValue", Message: (err as Error).message, SenderFault: true });
+        }
+      }
+      return ok({ Successful: successful, Failed: failed });
     }
     if (action === "ChangeMessageVisibility") {
       this.#delays.set(String(input.ReceiptHandle), Number(input.VisibilityTimeout ?? 0));

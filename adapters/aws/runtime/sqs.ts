@@ -21,6 +21,22 @@ export interface SqsSendOptions {
   attributes?: Record<string, string>;
 }
 
+/** One message of a SendMessageBatch call; `id` is unique within the call. */
+export interface SqsBatchEntry {
+  id: string;
+  body: string;
+  delaySeconds?: number;
+  attributes?: Record<string, string>;
+}
+
+/** An entry SQS did not take; `senderFault` false means the same entry may succeed if sent again. */
+export interface SqsBatchFailure {
+  id: string;
+  code: string;
+  message: string | undefined;
+  senderFault: boolean;
+}
+
 export interface SqsVisibilityEntry {
   id: string;
   receiptHandle: string;
@@ -30,6 +46,8 @@ export interface SqsVisibilityEntry {
 export interface SqsClient {
   readonly endpoint: string;
   sendMessage(queueUrl: string, body: string, opts?: SqsSendOptions): Promise<{ messageId: string }>;
+  /** One SendMessageBatch call (at most 10 entries): the entries it did not take. */
+  sendMessageBatch(queueUrl: string, entries: readonly SqsBatchEntry[]): Promise<SqsBatchFailure[]>;
   changeMessageVisibilityBatch(queueUrl: string, entries: SqsVisibilityEntry[]): Promise<void>;
 }
 
@@ -207,6 +225,25 @@ export function createSqsClient(options: SqsClientOptions): SqsClient {
       return { messageId: String(out["MessageId"]) };
     },
 
+    async sendMessageBatch(queueUrl, entries) {
+      if (entries.length > BATCH_MAX) throw new Error(`SQS SendMessageBatch on ${queueUrl}: ${entries.length} entries; SQS takes at most ${BATCH_MAX} a call`);
+      const out = await call(
+        "SendMessageBatch",
+        {
+          QueueUrl: queueUrl,
+          Entries: entries.map((e) => ({
+            Id: e.id,
+            MessageBody: e.body,
+            ...(e.delaySeconds !== undefined ? { DelaySeconds: e.delaySeconds } : {}),
+            ...(e.attributes && Object.keys(e.attributes).length > 0 ? { MessageAttributes: messageAttributes(e.attributes) } : {}),
+          })),
+        },
+        queueUrl,
+      );
+      const failed = (out["Failed"] as { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[] | undefined) ?? [];
+      return failed.map((f) => ({ id: String(f.Id), code: String(f.Code ?? "Unknown"), message: f.Message, senderFault: f.SenderFault === true }));
+    },
+
     async changeMessageVisibilityBatch(queueUrl, entries) {
       const failures: string[] = [];
       // Every chunk is sent even if an earlier one had failures, so one bad
@@ -229,6 +266,10 @@ export function createSqsClient(options: SqsClientOptions): SqsClient {
       }
     },
   };
+}
+
+function messageAttributes(attributes: Record<string, string>): Record<string, { DataType: string; StringValue: string }> {
+  return Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }]));
 }
 
 function describeError(status: number, text: string): string {

@@ -1,11 +1,17 @@
 import { queueBinding } from "../../../src/formation/names.ts";
-import { installTransport } from "../../../src/runtime/send.ts";
+import { chunkIndices, utf8Bytes } from "../../../src/runtime/chunks.ts";
+import { installTransport, type BatchFailure } from "../../../src/runtime/send.ts";
 import type { ProcessMeta } from "../../../src/runtime/types.ts";
 import { MAX_DELAY_SECONDS, MAX_MESSAGE_BYTES } from "../limits.ts";
 
 interface QueueProducer {
   send(body: unknown, options?: { delaySeconds?: number; contentType?: string }): Promise<void>;
+  sendBatch(messages: { body: unknown; contentType?: string; delaySeconds?: number }[], options?: { delaySeconds?: number }): Promise<void>;
 }
+
+/** Queues' sendBatch() limits: 100 messages a call, 256 KB in all (https://developers.cloudflare.com/queues/platform/limits/). */
+const BATCH_MESSAGES = 100;
+const BATCH_BYTES = 256 * 1000;
 
 /**
  * Under `twelve dev` this Fetcher takes every message into its durable broker. (Duck-typing the
@@ -40,6 +46,36 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
       } else {
         throw new Error(`send("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
       }
+    },
+    async sendBatch(worker, texts, options) {
+      const binding = queueBinding(worker);
+      const producer = current[binding] as QueueProducer | undefined;
+      const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
+      const sizes = texts.map(utf8Bytes);
+      sizes.forEach((bytes, index) => {
+        if (bytes > MAX_MESSAGE_BYTES) throw new Error(`sendBatch("${worker}"): bodies[${index}] is ${bytes} bytes as JSON; a Cloudflare queue message holds at most ${MAX_MESSAGE_BYTES}, nothing was sent`);
+      });
+      const delay = options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {};
+      if (devBroker) {
+        const request = `{"worker":${JSON.stringify(worker)},"bodies":[${texts.join(",")}]${options.delaySeconds !== undefined ? `,"delaySeconds":${options.delaySeconds}` : ""}}`;
+        const response = await devBroker.fetch("http://twelve-dev/send-batch", { method: "POST", body: request });
+        if (!response.ok) throw new Error(`sendBatch("${worker}"): ${await response.text()}`);
+        return ((await response.json()) as { failures: BatchFailure[] }).failures;
+      }
+      if (!producer || typeof producer.sendBatch !== "function") {
+        throw new Error(`sendBatch("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
+      }
+      // A call is taken or refused whole: a refused call's bodies are all reported.
+      const calls = chunkIndices(sizes, BATCH_MESSAGES, BATCH_BYTES);
+      const results = await Promise.all(calls.map(async (indices): Promise<BatchFailure[]> => {
+        try {
+          await producer.sendBatch(indices.map((i) => ({ body: JSON.parse(texts[i]!), contentType: "json" })), delay);
+          return [];
+        } catch (error) {
+          return indices.map((index) => ({ index, error: (error as Error)?.message ?? String(error) }));
+        }
+      }));
+      return results.flat();
     },
   });
   return (env) => {
