@@ -57,8 +57,11 @@ export async function benchDev(options: { wrk: boolean; seconds: number }): Prom
   for (const target of ["aws", "cloudflare"]) await benchBroker(target, 5000);
 }
 
-/** Messages per second end to end with a no-op worker, and send→handler latency. */
-async function benchBroker(target: string, count: number): Promise<void> {
+/**
+ * Messages per second end to end with a no-op worker, and send→handler latency. `watch`, when
+ * given, opens something on twelve dev's dashboard (its URL) for the run and returns how to close it.
+ */
+export async function benchBroker(target: string, count: number, watch?: (dashboard: string) => Promise<() => Promise<void>>): Promise<number> {
   const { bin: twelve } = await packedTwelve();
   const latencies: number[] = [];
   let last = 0;
@@ -90,6 +93,8 @@ async function benchBroker(target: string, count: number): Promise<void> {
     const reported = (atLeast: number, timeoutMs: number, intervalMs: number) =>
       waitFor(() => (latencies.length >= atLeast ? true : undefined), timeoutMs, `${atLeast} latency reports`, { intervalMs, gone });
     await reported(1, 10_000, 20);
+    const info = JSON.parse(fs.readFileSync(path.join(app, ".twelve/dev/server.json"), "utf8")) as { url: string };
+    const unwatch = watch ? await watch(`${info.url}/_twelve`) : undefined;
     latencies.length = 0;
     const start = Date.now();
     // Ten requests of count/10: one Workers invocation may make at most 1000 subrequests.
@@ -97,9 +102,10 @@ async function benchBroker(target: string, count: number): Promise<void> {
     for (const r of responses) if (r.status !== 202) throw new Error(`enqueue failed: ${r.status} ${await r.text()}`);
     await reported(count, 120_000, 20);
     const seconds = (last - start) / 1000;
+    await unwatch?.();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
-    console.log(`\n## broker under twelve dev --target ${target}: ${count} messages sent at once by web (10 requests), no-op worker (cap 5, batches of 10)`);
+    console.log(`\n## broker under twelve dev --target ${target}${watch ? " (dashboard open)" : ""}: ${count} messages sent at once by web (10 requests), no-op worker (cap 5, batches of 10)`);
     console.log(`  ${(count / seconds).toFixed(0)} messages/s end to end (${seconds.toFixed(2)} s); send→handler latency p50 ${pct(50)} ms, p99 ${pct(99)} ms (includes waiting behind the backlog)`);
     // One message at a time: the broker's own latency, without a backlog.
     const single: number[] = [];
@@ -111,6 +117,7 @@ async function benchBroker(target: string, count: number): Promise<void> {
     }
     single.sort((a, b) => a - b);
     console.log(`  one message at a time (50 runs): send→handler latency p50 ${single[25]} ms, p99 ${single[49]} ms`);
+    return count / seconds;
   } finally {
     await stop(child);
     server.close();

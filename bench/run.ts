@@ -3,6 +3,7 @@
 import { benchBuild } from "./build.ts";
 import { benchDeploy } from "./deploy.ts";
 import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
+import { benchDashboard } from "./dashboard.ts";
 import { benchDev } from "./dev.ts";
 import { benchDlqDev } from "./dlq-dev.ts";
 import { benchDlqEmulators } from "./dlq-emulators.ts";
@@ -19,6 +20,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
+  dashboard: () => benchDashboard(),
   "dlq-dev": () => benchDlqDev(),
   "dlq-emulators": () => benchDlqEmulators(),
   deploy: benchDeploy,

@@ -161,6 +161,8 @@ export interface DevProcess {
   deliver?(queue: string, batch: BrokerMessage[]): Promise<Outcome[]>;
   /** clocks: one run for this scheduled time. */
   fire?(scheduledTime: number): Promise<void>;
+  /** web: requests being served now, where the engine counts them (null: it cannot tell). */
+  inFlight?(): Promise<number | null>;
   /** Resolves with a reason when the process ends by itself (stop() leaves it pending). */
   ended: Promise<string>;
   /** Lets it finish what it serves for at most `graceMs` (default 5 s), then kills it. */

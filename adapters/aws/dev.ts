@@ -64,7 +64,10 @@ async function startHost(input: DevStartInput, sqs: SqsApi): Promise<DevProcess>
   const invoke = (event: unknown) => host.invoke(event, proc.timeout);
 
   const devProcess: DevProcess = { ended: host.ended, stop: host.stop };
-  if (proc.type === "web") devProcess.url = `http://localhost:${input.port}`;
+  if (proc.type === "web") {
+    devProcess.url = `http://localhost:${input.port}`;
+    devProcess.inFlight = host.load;
+  }
   if (proc.type === "worker") {
     devProcess.deliver = async (queue: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
       const handles = new Map(batch.map((m) => [m.id, `${m.id}.${m.attempts}.${Math.random().toString(36).slice(2)}`]));

@@ -3,16 +3,22 @@ import { NotDelivered } from "./broker.ts";
 import { Unusable } from "./slot.ts";
 
 /** Messages between twelve dev and a process's host child. */
-export type ToHost = { kind: "invoke"; id: number; payload: unknown } | { kind: "reply"; id: number; ok: boolean; value?: unknown; error?: string };
+export type ToHost =
+  | { kind: "invoke"; id: number; payload: unknown }
+  | { kind: "reply"; id: number; ok: boolean; value?: unknown; error?: string }
+  | { kind: "load"; id: number };
 export type FromHost =
   | { kind: "ready" }
   | { kind: "unusable"; reason: string }
   | { kind: "result"; id: number; ok: boolean; value?: unknown; error?: string }
-  | { kind: "request"; id: number; payload: unknown };
+  | { kind: "request"; id: number; payload: unknown }
+  | { kind: "load"; id: number; inFlight: number | null };
 
 export interface HostChild {
   /** One call into the process; killed (and rejected) past `timeoutSeconds`, as a platform would. */
   invoke(payload: unknown, timeoutSeconds: number): Promise<unknown>;
+  /** Requests the child is serving now (web hosts count theirs); null when it does not count them. */
+  load(): Promise<number | null>;
   /** Resolves with a reason when the child ends by itself; stop() leaves it pending. */
   ended: Promise<string>;
   /** Asks it to finish what it serves and exit; kills it after `graceMs` (default 5 s). */
@@ -47,6 +53,7 @@ export async function forkHost(options: {
   child.stderr?.on("data", splitLines(options.log));
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
+  const loads = new Map<number, (inFlight: number | null) => void>();
   let stopping = false;
   /** Set the moment the child is known to be going: nothing more is handed to it. */
   let going = false;
@@ -78,6 +85,7 @@ export async function forkHost(options: {
         if (message.ok) waiter?.resolve(message.value);
         else waiter?.reject(new Error(message.error));
       }
+      if (message.kind === "load") loads.get(message.id)?.(message.inFlight);
       if (message.kind === "request") {
         const reply = (m: ToHost) => child.connected && child.send(m);
         Promise.resolve(options.onRequest?.(message.payload)).then(
@@ -91,6 +99,15 @@ export async function forkHost(options: {
 
   return {
     ended,
+    load: () =>
+      new Promise((resolve) => {
+        if (going || !child.connected) return resolve(null);
+        const id = ++nextId;
+        // A child busy in a loop does not answer: it counts as not known rather than stalling the caller.
+        const timer = setTimeout(() => (loads.delete(id), resolve(null)), 500);
+        loads.set(id, (inFlight) => (clearTimeout(timer), loads.delete(id), resolve(inFlight)));
+        child.send({ kind: "load", id } satisfies ToHost);
+      }),
     invoke: (payload, timeoutSeconds) =>
       new Promise((resolve, reject) => {
         if (going || !child.connected) return reject(new NotDelivered(`${options.name} is not running`));

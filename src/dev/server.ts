@@ -6,6 +6,8 @@ import type { DevBrokerApi, DevEngine } from "../adapter.ts";
 import { failure, usageError } from "../errors.ts";
 import type { Process } from "../formation/types.ts";
 import type { devDeadLetters } from "./dead-letters.ts";
+import { Dashboard, type DevStatus } from "./dashboard.ts";
+import type { DevLog } from "./output.ts";
 
 /** Where a running twelve dev says how to reach it, for `twelve run`. */
 export interface DevServerInfo {
@@ -58,7 +60,7 @@ export async function callDevServer<T>(info: DevServerInfo, method: string, rout
 export interface DevControl {
   /** `twelve run PROCESS [JSON]`: fires a clock, or sends one message to a worker. */
   run(process: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  status(): unknown;
+  status(): Promise<DevStatus>;
   /** The formation's process of that name, as running now. */
   process(name: string): Process | undefined;
   deadLetters: ReturnType<typeof devDeadLetters>;
@@ -69,7 +71,16 @@ export interface DevControl {
  * bundles), and the control API `twelve run` uses. It listens on a free port and writes that
  * port to .twelve/dev/server.json.
  */
-export async function startDevServer(options: { root: string; app: string; target: string; engine: DevEngine; broker: DevBrokerApi; control: DevControl }) {
+export async function startDevServer(options: {
+  root: string;
+  app: string;
+  target: string;
+  engine: DevEngine;
+  broker: DevBrokerApi;
+  control: DevControl;
+  /** What the dashboard charts (each worker's queue) and shows (the log). */
+  dashboard: { queues: () => { name: string; depth: number; delivered: number }[]; log: DevLog };
+}) {
   // Imported here: an ES import of node:http at the top of the prebuilt CLI costs every
   // command ~15 ms (its module facade loads undici).
   const http = await import("node:http");
@@ -85,6 +96,15 @@ export async function startDevServer(options: { root: string; app: string; targe
       const url = new URL(req.url ?? "/", "http://localhost");
       // DNS rebinding: a page of evil.example resolved to 127.0.0.1 still sends its own Host.
       if (!LOCAL_HOST.test(req.headers.host ?? "")) return reply(403, { error: `twelve dev answers only to 127.0.0.1 and localhost, not ${req.headers.host}` });
+      if (req.method === "GET" && (url.pathname === "/_twelve" || url.pathname === "/_twelve/")) {
+        // The token is in the page: no other site may frame it (a click on it would be ours).
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-frame-options": "DENY", "content-security-policy": "frame-ancestors 'none'", "referrer-policy": "no-referrer" });
+        return res.end(await dashboard.page());
+      }
+      if (req.method === "GET" && url.pathname === "/_twelve/events") return void (await dashboard.subscribe(res));
+      // A page of another site cannot set x-twelve-token; a browser's own word on where a request comes from is a second check.
+      const site = req.headers["sec-fetch-site"];
+      if (req.method !== "GET" && site !== undefined && site !== "same-origin" && site !== "none") return reply(403, { error: `twelve dev takes state changes only from its own dashboard or the CLI, not from a ${site} page` });
       if (url.pathname.startsWith("/_twelve/")) {
         const control = await controlRoute(options.control, req.method ?? "GET", url, body, () => tokenMatches(req.headers["x-twelve-token"], token));
         if (control) return reply(control.status, control.body);
@@ -97,6 +117,7 @@ export async function startDevServer(options: { root: string; app: string; targe
     }
   });
   const token = randomBytes(24).toString("base64url");
+  const dashboard = new Dashboard({ status: () => options.control.status(), ...options.dashboard, token });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const file = serverInfoFile(options.root);
@@ -114,6 +135,7 @@ export async function startDevServer(options: { root: string; app: string; targe
       } catch {
         // already gone
       }
+      dashboard.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
@@ -136,7 +158,7 @@ async function controlRoute(control: DevControl, method: string, url: URL, body:
   if (changes && !authorized()) return { status: 401, body: { error: "this needs the token of this twelve dev (x-twelve-token, from .twelve/dev/server.json): use twelve run or twelve dlq" } };
   const json = () => (body ? (JSON.parse(body) as unknown) : undefined);
   const [route, name, action] = parts;
-  if (route === "status" && !changes) return { status: 200, body: control.status() };
+  if (route === "status" && !changes) return { status: 200, body: await control.status() };
   if (route === "run" && name && method === "POST") return control.run(name, json());
   if (route !== "dlq") return undefined;
   const letters = control.deadLetters;

@@ -60,6 +60,8 @@ export class ProcessSlot {
   state: "starting" | "up" | "crashed" | "unusable" | "stopped" = "starting";
   current: DevProcess | undefined;
   restarts = 0;
+  /** When a crashed process starts again (its backoff), else null. */
+  restartAt: number | null = null;
   readonly #launch: (spec: SlotSpec) => Promise<DevProcess>;
   readonly #events: SlotEvents;
   readonly #clock: Clock;
@@ -92,6 +94,7 @@ export class ProcessSlot {
   async start(): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "starting";
+    this.restartAt = null;
     this.#startedAt = this.#clock.now();
     let instance: DevProcess;
     try {
@@ -122,6 +125,7 @@ export class ProcessSlot {
     if (this.#clock.now() - this.#startedAt > HEALTHY_MS) this.restarts = 0;
     const delay = Math.min(FIRST_DELAY_MS * 2 ** this.restarts, MAX_DELAY_MS);
     this.restarts++;
+    this.restartAt = this.#clock.now() + delay;
     this.#events.crash(this, reason, delay);
     this.#restartTimer = this.#clock.setTimeout(() => void this.start(), delay);
   }

@@ -14,6 +14,8 @@ import type { ClockProcess } from "../formation/types.ts";
 import { LATE_LIMIT_MS, scheduleClock } from "./clock.ts";
 import { ClockHistory } from "./clock-history.ts";
 import { devDeadLetters } from "./dead-letters.ts";
+import type { ProcessView } from "./dashboard.ts";
+import { scheduleInWords } from "../formation/crontab-words.ts";
 import { systemClock } from "./time.ts";
 import { devSecrets, processVariables } from "./env.ts";
 import { takeDevLock, type DevLock } from "./lock.ts";
@@ -100,20 +102,19 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
     run: (name, body) => runProcess(name, body),
     process: (name) => formation.processes.find((p) => p.name === name),
     deadLetters,
-    status: () => ({
+    status: async () => ({
       app: formation.app,
       target: formation.target,
-      processes: [...slots.values()].map((s) => ({
-        name: s.name,
-        type: s.spec.process.type,
-        up: s.state === "up",
-        url: s.current?.url,
-        ...(s.spec.process.type === "worker" ? { queue: broker.stats(s.name) } : {}),
-        ...(s.spec.process.type === "clock" ? { clock: clockStatus(s.spec.process, clocks.get(s), historyOf(s.name).last()) } : {}),
-      })),
+      processes: await Promise.all([...slots.values()].map((s) => processView(s, broker, clocks.get(s), historyOf))),
     }),
   };
-  const server = await startDevServer({ root: formation.root, app: formation.app, target: formation.target, engine, broker: brokerApi, control });
+  const queues = () =>
+    formation.processes.flatMap((p) => {
+      if (p.type !== "worker") return [];
+      const q = broker.stats(p.name);
+      return [{ name: p.name, depth: q.ready + q.delayed + q.inFlight, delivered: q.delivered }];
+    });
+  const server = await startDevServer({ root: formation.root, app: formation.app, target: formation.target, engine, broker: brokerApi, control, dashboard: { queues, log } });
 
   // ---- processes ----
 
@@ -256,6 +257,7 @@ async function runFormation(options: DevOptions, load: () => Promise<Loaded>, lo
   const unusable = [...slots.values()].filter((s) => s.state === "unusable").map((s) => s.name);
   const count = unusable.length ? `${formation.processes.length - unusable.length} of ${formation.processes.length} processes (${unusable.join(", ")} cannot run: see above)` : `${formation.processes.length} processes`;
   log.event(unusable.length ? "warn" : "ready", `${formation.app} on ${formation.target}: ${count}; twelve run PROCESS [JSON] reaches them (server ${server.url})`);
+  log.event("ready", `dashboard ${server.url}/_twelve`);
 
   // ---- reload ----
 
@@ -381,6 +383,35 @@ function describe(slot: ProcessSlot, next: number | undefined): string {
   if (process.type === "web") return `${process.name} ${slot.current?.url ?? ""} (cap ${process.concurrency})`;
   if (process.type === "worker") return `${process.name} (queue, cap ${process.concurrency}, batches of ${process.batchSize}, ${process.maxRetries} retries)`;
   return `${process.name} (${process.schedule} ${process.timezone}${next ? `, next ${nextText(next, process.timezone)}` : ""})`;
+}
+
+/** One process as GET /_twelve/status and the dashboard show it: state, cap and how much of it is in use. */
+async function processView(slot: ProcessSlot, broker: Broker, scheduled: ReturnType<typeof scheduleClock> | undefined, historyOf: (clock: string) => ClockHistory): Promise<ProcessView> {
+  const { process } = slot.spec;
+  const view: ProcessView = {
+    name: slot.name,
+    type: process.type,
+    state: slot.state,
+    up: slot.state === "up",
+    restarts: slot.restarts,
+    restartAt: slot.restartAt === null ? null : new Date(slot.restartAt).toISOString(),
+    cap: process.concurrency ?? 1,
+    inUse: null,
+    ...(slot.current?.url ? { url: slot.current.url } : {}),
+  };
+  if (process.type === "web") view.inUse = slot.state === "up" ? ((await slot.current?.inFlight?.()) ?? null) : 0;
+  if (process.type === "worker") {
+    const { maxInFlightBatches: _, ...queue } = broker.stats(slot.name);
+    view.queue = queue;
+    view.inUse = queue.inFlightBatches;
+  }
+  if (process.type === "clock") {
+    const history = historyOf(slot.name);
+    const clock = clockStatus(process, scheduled, history.last());
+    view.clock = { ...clock, words: scheduleInWords(process.schedule), deadLetters: history.failures().length };
+    view.inUse = clock.going ? 1 : 0;
+  }
+  return view;
 }
 
 /** A clock's schedule, next run (its zone and UTC), last run and the run going, for /_twelve/status. */

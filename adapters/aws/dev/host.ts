@@ -47,6 +47,7 @@ if (spec.type === "web") {
   });
   server.keepAliveTimeout = 5000;
   serveHost({
+    load: () => inFlight,
     shutdown: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
