@@ -67,6 +67,12 @@ export async function awsClients(region: string, env: NodeJS.ProcessEnv = proces
   return {
     sdk: { lambda, sqs, scheduler, iam, logs, sts },
     lambda: counted(new lambda.LambdaClient(config)),
+    /**
+     * For `twelve run` of a clock: one attempt. A throttled invoke is the previous run still
+     * going (the run is skipped, at once), and an attempt that timed out may still be running:
+     * another would be a second run.
+     */
+    lambdaOnce: counted(new lambda.LambdaClient({ ...config, maxAttempts: 1 })),
     sqs: counted(new sqs.SQSClient(config)),
     scheduler: counted(new scheduler.SchedulerClient(config)),
     iam: counted(new iam.IAMClient(config)),

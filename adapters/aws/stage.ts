@@ -4,6 +4,7 @@ import { resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { readAccountConcurrency, reservationProblem } from "./account-limits.ts";
 import { accountOf, awsClients, deployRegion } from "./client.ts";
+import { invokeRefusal, lastClockRun } from "./clock-runs.ts";
 import { awsDeployment } from "./deploy.ts";
 import { awsDeadLetters } from "./dlq.ts";
 import { cloudWatchLogs } from "./logs.ts";
@@ -29,9 +30,10 @@ export async function awsStage(formation: Formation, stage: string, options: Con
       const processes = await Promise.all(
         formation.processes.map(async (process): Promise<ProcessStatus> => {
           const name = functionName(process.name);
-          const [config, url] = await Promise.all([
+          const [config, url, lastRun] = await Promise.all([
             lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })).catch(() => undefined),
             process.type === "web" ? functionUrl(clients, name) : undefined,
+            process.type === "clock" ? lastClockRun(clients, name) : null,
           ]);
           const mapping = deployed.find((r) => r.kind === "mapping" && r.name === name);
           const queue = deployed.find((r) => r.kind === "queue" && r.name === name);
@@ -44,12 +46,17 @@ export async function awsStage(formation: Formation, stage: string, options: Con
             state: config?.Configuration?.State ?? "not deployed",
             lastChange: config?.Configuration?.LastModified ?? null,
             url: url ?? null,
-            lastRun: null,
+            lastRun,
             queueDepth: process.type === "worker" && queue?.kind === "queue" ? queue.messages ?? null : null,
           };
         }),
       );
-      return { processes, notes: [] };
+      // The wrapper logs each run it makes; a run Lambda dropped, due while the previous one
+      // still went, never reached it and is a dead letter of the clock instead.
+      const notes = processes
+        .filter((p) => p.type === "clock" && p.deployed && !p.lastRun)
+        .map((p) => `${p.process}: no run in its log for 31 days (a run skipped while the previous one still went is not logged, but kept as a dead letter: twelve dlq ${p.process} --stage ${stage})`);
+      return { processes, notes };
     },
 
     /** Web: reserved concurrency; worker: the event source mapping's MaximumConcurrency. */
@@ -103,10 +110,10 @@ export async function awsStage(formation: Formation, stage: string, options: Con
         }));
         return { sent: process.name, id: sent.MessageId ?? null, detail: `id ${sent.MessageId}` };
       }
-      const result = await lambda
+      const result = await clients.lambdaOnce
         .send(new sdk.lambda.InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify({ twelve: "scheduled" })) }))
         .catch((error: Error) => {
-          throw failure(`could not invoke ${name}: ${error.message}`, error.name === "ResourceNotFoundException" ? "Run twelve deploy first." : undefined);
+          throw invokeRefusal(process.name, name, error);
         });
       if (result.FunctionError) throw failure(`${process.name} failed: ${new TextDecoder().decode(result.Payload)}`);
       return { fired: process.name };

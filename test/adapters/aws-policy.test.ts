@@ -13,6 +13,7 @@ import { removeProject, shopProject } from "../support/project.ts";
 
 /** Actions of the policy this cycle cannot make a call for against moto, and why: each is made only where the formation or the deployed stage asks for it. */
 const NOT_EXERCISED: Record<string, string> = {
+  "lambda:DeleteFunctionEventInvokeConfig": "made only when a process that was a clock is deployed as another type, or to repair a clock's event invoke config (aws-clock.test.ts does, against moto)",
   "lambda:PutFunctionRecursionConfig": "moto has no PutFunctionRecursionConfig (a worker with recursiveLoop: allow cannot deploy to it)",
   "lambda:UpdateFunctionUrlConfig": "moto keeps no InvokeMode change, so a URL's mode cannot drift here",
 };

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import type { ManifestProcess } from "../../../src/build/manifest.ts";
 import { fieldRules, type Change } from "../../../src/deploy/plan.ts";
-import { queueBinding } from "../../../src/formation/names.ts";
+import { deadLetterQueueName, queueBinding } from "../../../src/formation/names.ts";
 import type { Process } from "../../../src/formation/types.ts";
 import type { AwsClients } from "../client.ts";
 import { exists, functionOwner, gone, mustBeOurs, notFound, retrying, sleep, type AwsContext, type DesiredInput, type Tags } from "./common.ts";
@@ -32,8 +32,34 @@ export interface FunctionResource {
    * endpoint cannot tell (a stand-in without the API), so that plan does not compare it.
    */
   recursiveLoop: "Allow" | "Terminate" | undefined;
+  /**
+   * How Lambda handles the function's asynchronous invocations (a clock's, from EventBridge
+   * Scheduler): null is Lambda's default (2 retries, events kept up to 6 hours); undefined where
+   * the endpoint cannot tell. See CLOCK_ASYNC_INVOKE.
+   */
+  asyncInvoke: AsyncInvoke | null | undefined;
   tags: Tags;
 }
+
+/** A function's event invoke config (PutFunctionEventInvokeConfig), as twelve sets it. */
+export interface AsyncInvoke {
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  /** Where Lambda sends the record of an event it gave up on (an SQS queue's ARN); null: nowhere. */
+  onFailure: string | null;
+}
+
+/**
+ * A clock runs one at a time (reserved concurrency 1), and its runs come asynchronously: a run
+ * due while the previous one still goes is throttled, and Lambda's event queue would retry it
+ * for up to 6 hours, starting it hours late. Kept at most 60 s (Lambda's minimum, the same
+ * window twelve dev gives a late run, src/dev/clock.ts LATE_LIMIT_MS) and never retried, such a
+ * run is dropped, and its record (condition EventAgeExceeded, the run's scheduledTime in
+ * requestPayload) goes to the clock's dead-letter queue: that record is the skip, logged with
+ * its scheduled time, since the wrapper never ran. A run that failed goes there too, with its
+ * error: a retry would start a minute or more late.
+ */
+export const CLOCK_ASYNC_INVOKE = { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 } as const;
 
 export type InvokeMode = "BUFFERED" | "RESPONSE_STREAM";
 
@@ -76,6 +102,7 @@ export function processFunction(input: DesiredInput, process: Process, built: Ma
     url: process.type === "web",
     invokeMode: process.type === "web" ? invokeModeOf(built) : null,
     recursiveLoop: process.type === "worker" && process.aws?.recursiveLoop === "allow" ? "Allow" : "Terminate",
+    asyncInvoke: process.type === "clock" ? { ...CLOCK_ASYNC_INVOKE, onFailure: input.arn.queue(deadLetterQueueName(app, stage, process.name)) } : null,
     tags: input.tags(process.name),
   };
 }
@@ -118,7 +145,7 @@ export async function readFunctions(ctx: AwsContext, names: string[]): Promise<F
   const { lambda, sdk } = ctx.clients;
   return Promise.all(
     names.map(async (name): Promise<FunctionResource> => {
-      const [fn, url, recursiveLoop] = await Promise.all([
+      const [fn, url, recursiveLoop, asyncInvoke] = await Promise.all([
         lambda.send(new sdk.lambda.GetFunctionCommand({ FunctionName: name })),
         publicUrl(ctx, name),
         lambda.send(new sdk.lambda.GetFunctionRecursionConfigCommand({ FunctionName: name })).then(
@@ -128,6 +155,7 @@ export async function readFunctions(ctx: AwsContext, names: string[]): Promise<F
             throw error;
           },
         ),
+        readAsyncInvoke(ctx, name),
       ]);
       const c = fn.Configuration ?? {};
       return {
@@ -146,10 +174,27 @@ export async function readFunctions(ctx: AwsContext, names: string[]): Promise<F
         url: url.public,
         invokeMode: url.invokeMode,
         recursiveLoop,
+        asyncInvoke,
         tags: fn.Tags ?? {},
       };
     }),
   );
+}
+
+/** The function's event invoke config: null when it has none (Lambda's defaults), undefined where the endpoint has no such API. */
+export async function readAsyncInvoke(ctx: AwsContext, name: string): Promise<AsyncInvoke | null | undefined> {
+  const { lambda, sdk } = ctx.clients;
+  const config = await lambda.send(new sdk.lambda.GetFunctionEventInvokeConfigCommand({ FunctionName: name })).catch((error: unknown) => {
+    if (ctx.clients.lacks(error)) return undefined;
+    return notFound(null)(error);
+  });
+  if (!config) return config;
+  return {
+    // Left out, they are Lambda's defaults.
+    maximumRetryAttempts: config.MaximumRetryAttempts ?? 2,
+    maximumEventAgeSeconds: config.MaximumEventAgeInSeconds ?? 21_600,
+    onFailure: config.DestinationConfig?.OnFailure?.Destination || null,
+  };
 }
 
 /** A web function's Function URL, as deployed now. */
@@ -235,6 +280,38 @@ export async function applyFunction(ctx: AwsContext, change: Change<FunctionReso
   if (!fields ? fn.recursiveLoop === "Allow" : fields.has("recursiveLoop")) {
     await lambda.send(new sdk.lambda.PutFunctionRecursionConfigCommand({ FunctionName: fn.name, RecursiveLoop: fn.recursiveLoop ?? "Terminate" }));
   }
+  if (!fields ? Boolean(fn.asyncInvoke) : fields.has("asyncInvoke")) await applyAsyncInvoke(ctx, fn.name, fn.asyncInvoke ?? null);
+}
+
+/**
+ * Sets the event invoke config (null: removes it, back to Lambda's defaults). AWS's Put
+ * replaces the whole config at once; moto's keeps the first one put and appends the rest, so
+ * what it answers is checked, and a stale config cleared before it is put again.
+ */
+async function applyAsyncInvoke(ctx: AwsContext, name: string, wanted: AsyncInvoke | null): Promise<void> {
+  const { lambda, sdk } = ctx.clients;
+  if (!wanted) {
+    await lambda.send(new sdk.lambda.DeleteFunctionEventInvokeConfigCommand({ FunctionName: name })).catch(gone());
+    return;
+  }
+  const put = () =>
+    // Lambda checks that the function's role may send to the destination: a policy written a
+    // moment ago may not be in effect yet (IAM propagates in seconds).
+    retrying(
+      () =>
+        lambda.send(new sdk.lambda.PutFunctionEventInvokeConfigCommand({
+          FunctionName: name,
+          MaximumRetryAttempts: wanted.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: wanted.maximumEventAgeSeconds,
+          ...(wanted.onFailure ? { DestinationConfig: { OnFailure: { Destination: wanted.onFailure } } } : {}),
+        })),
+      (error) => (error as Error).name === "InvalidParameterValueException" && /permission/i.test((error as Error).message),
+    );
+  await put();
+  const same = (got: AsyncInvoke | null | undefined) => got === undefined || (got !== null && got.maximumRetryAttempts === wanted.maximumRetryAttempts && got.maximumEventAgeSeconds === wanted.maximumEventAgeSeconds && got.onFailure === wanted.onFailure);
+  if (same(await readAsyncInvoke(ctx, name))) return;
+  await lambda.send(new sdk.lambda.DeleteFunctionEventInvokeConfigCommand({ FunctionName: name })).catch(gone());
+  await put();
 }
 
 /** A public URL needs both permissions AWS now asks for: the URL's own and InvokeFunction via the URL. */

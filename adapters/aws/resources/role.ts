@@ -34,7 +34,7 @@ export function trustPolicy(service: string) {
   return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] } as const;
 }
 
-/** Least privilege: its own logs; a worker its own queue; send() only to the queues its code names. */
+/** Least privilege: its own logs; a worker its own queue; a worker and a clock their dead-letter queue; send() only to the queues its code names. */
 export function functionRole(input: DesiredInput, process: Process, built: ManifestProcess): RoleResource {
   const { arn, app, stage } = input;
   const name = input.name(process.name);
@@ -48,6 +48,11 @@ export function functionRole(input: DesiredInput, process: Process, built: Manif
       Resource: [arn.queue(queueName(app, stage, process.name))],
     });
     // A message that fails for good is moved to the dead-letter queue by the worker, with its error.
+    statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [arn.queue(deadLetterQueueName(app, stage, process.name))] });
+  }
+  if (process.type === "clock") {
+    // Lambda sends the record of a dropped or failed run (the OnFailure destination of its
+    // event invoke config) to the clock's dead-letter queue as the function's role.
     statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [arn.queue(deadLetterQueueName(app, stage, process.name))] });
   }
   if (built.sends.length) {

@@ -23,6 +23,8 @@ export interface ScheduleResource {
   role: string;
   deadLetterQueue: string;
   retryAttempts: number;
+  /** How long the Scheduler keeps trying to deliver a run (RetryPolicy.MaximumEventAgeInSeconds). */
+  maximumEventAgeSeconds: number;
   input: string;
 }
 
@@ -30,8 +32,16 @@ export const scheduleGroupRules = fieldRules<ScheduleGroupResource>({ maps: ["ta
 export const scheduleRules = fieldRules<ScheduleResource>({});
 
 export const scheduleGroupName = (app: string, stage: string) => `${app}-${stage}`;
-/** The Scheduler's retries of a failed clock run before the dead-letter queue. */
-const CLOCK_RETRIES = 2;
+/**
+ * The Scheduler's retries of an invocation Lambda refused (its Invoke API throttled or failing),
+ * before the dead-letter queue. The Scheduler invokes asynchronously, so it only sees whether
+ * Lambda took the event: a run that fails or is throttled after that is the function's event
+ * invoke config's (resources/function.ts CLOCK_ASYNC_INVOKE). Both give up after 60 s (the
+ * least each allows, the window twelve dev gives a late run): no run starts later than that.
+ */
+export const CLOCK_SCHEDULER_RETRY = { retryAttempts: 2, maximumEventAgeSeconds: 60 } as const;
+/** What the Scheduler keeps when a target has no RetryPolicy: 185 retries over 24 hours. */
+const SCHEDULER_DEFAULT_RETRY = { retryAttempts: 185, maximumEventAgeSeconds: 86_400 } as const;
 
 export function scheduleGroup(input: DesiredInput): ScheduleGroupResource {
   return { kind: "schedule-group", name: scheduleGroupName(input.app, input.stage), tags: input.tags() };
@@ -48,7 +58,7 @@ export function clockSchedule(input: DesiredInput, process: ClockProcess, built:
     function: input.arn.fn(name),
     role: input.arn.role(schedulerRoleName(name)),
     deadLetterQueue: input.arn.queue(deadLetterQueueName(input.app, input.stage, process.name)),
-    retryAttempts: CLOCK_RETRIES,
+    ...CLOCK_SCHEDULER_RETRY,
     input: JSON.stringify({ twelve: "scheduled", scheduledTime: "<aws.scheduler.scheduled-time>" }),
   };
 }
@@ -81,7 +91,8 @@ export async function readSchedules(ctx: AwsContext): Promise<(ScheduleGroupReso
         function: s.Target?.Arn ?? "",
         role: s.Target?.RoleArn ?? "",
         deadLetterQueue: s.Target?.DeadLetterConfig?.Arn ?? "",
-        retryAttempts: s.Target?.RetryPolicy?.MaximumRetryAttempts ?? 185,
+        retryAttempts: s.Target?.RetryPolicy?.MaximumRetryAttempts ?? SCHEDULER_DEFAULT_RETRY.retryAttempts,
+        maximumEventAgeSeconds: s.Target?.RetryPolicy?.MaximumEventAgeInSeconds ?? SCHEDULER_DEFAULT_RETRY.maximumEventAgeSeconds,
         input: s.Target?.Input ?? "",
       };
     }),
@@ -135,7 +146,7 @@ export async function applySchedule(ctx: AwsContext, change: Change<ScheduleReso
       Arn: schedule.function,
       RoleArn: schedule.role,
       Input: schedule.input,
-      RetryPolicy: { MaximumRetryAttempts: schedule.retryAttempts, MaximumEventAgeInSeconds: 3600 },
+      RetryPolicy: { MaximumRetryAttempts: schedule.retryAttempts, MaximumEventAgeInSeconds: schedule.maximumEventAgeSeconds },
       DeadLetterConfig: { Arn: schedule.deadLetterQueue },
     },
   };

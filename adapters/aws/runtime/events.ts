@@ -76,6 +76,23 @@ export interface ClockEvent {
   scheduledTime?: string;
 }
 
+/**
+ * The line the clock wrapper logs at the end of every run it makes, as JSON (Lambda's log
+ * line puts its time, request id and level before it). `twelve ps` finds the newest with the
+ * filter pattern `"clock-run"`.
+ */
+export interface ClockRunLine {
+  twelve: "clock-run";
+  process: string;
+  /** ISO times. */
+  scheduledTime: string;
+  startedAt: string;
+  outcome: "ok" | "failed";
+  durationMs: number;
+  /** failed: the error. */
+  detail: string | null;
+}
+
 /** The Lambda context object, the parts twelve uses. */
 export interface LambdaContext {
   functionName?: string;
