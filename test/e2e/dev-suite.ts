@@ -58,6 +58,21 @@ describe(`twelve dev --target ${target}`, () => {
     expect(messages("load")).toHaveLength(200);
   });
 
+  it("sendBatch() delivers every body; one body too large for the queue is named, and nothing of that batch is sent", async () => {
+    const sent = await post("/enqueue-batch", { prefix: "batched", count: 37 });
+    expect([sent.status, await sent.json()]).toEqual([202, { queued: 37 }]);
+    await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("batched-"), (m) => new Set(m.map((r) => r.id)).size === 37, 30_000);
+    expect(new Set(messages("batched").map((r) => r.id))).toEqual(new Set(Array.from({ length: 37 }, (_, i) => `batched-${i}`)));
+
+    const refused = await post("/enqueue-batch", { prefix: "refused", count: 12, huge: 4 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^sendBatch\("jobs"\): bodies\[4\] is 1100\d{3} bytes as JSON; .* at most \d+, nothing was sent$/);
+    // Messages sent after it arrive; none of the refused batch does.
+    await post("/enqueue-batch", { prefix: "after", count: 3 });
+    await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("after-"), (m) => m.length >= 3, 30_000);
+    expect(messages("refused")).toEqual([]);
+  });
+
   it("a message that keeps failing ends in the dead-letter store after maxRetries + 1 attempts", async () => {
     await post("/enqueue", { prefix: "doomed", count: 1, fail: true });
     await dev.waitForLine(/dead-letter jobs message/, 20_000);
