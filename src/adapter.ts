@@ -98,8 +98,11 @@ export function isRange(limit: Range | NoCap | undefined): limit is Range {
 // ---- build ----
 
 export interface BundleOptions {
-  /** twelve's wrapper module (as ownModule() names it) and the function it exports. */
-  wrapper: { module: string; factory: string };
+  /**
+   * twelve's wrapper module (as ownModule() names it) and the function it exports; `exports`:
+   * names of the wrapper the bundle exports too (a Durable Object class the platform loads by name).
+   */
+  wrapper: { module: string; factory: string; exports?: readonly string[] };
   exportAs: "handler" | "default";
   fileName: string;
   options: esbuild.BuildOptions;

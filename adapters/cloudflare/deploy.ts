@@ -11,6 +11,8 @@ import type { CloudflareContext } from "./resources/common.ts";
 import { queueBacklog } from "./resources/queue.ts";
 import { accountSubdomain, uploads, workersDevUrl } from "./resources/worker.ts";
 import { wranglerBin } from "./wrangler-cli.ts";
+import { RUN_TOKEN_SECRET } from "./runtime/clock.ts";
+import { newRunToken, stageRunToken, withRunToken } from "./resources/run-token.ts";
 
 /**
  * One deployment of a built formation to one stage on Cloudflare: what it asks for, what the
@@ -25,22 +27,28 @@ export async function cloudflareDeployment(
   options: { api: CloudflareApi; env: NodeJS.ProcessEnv; debug(line: string): void },
 ): Promise<Deployment & { desired: CloudflareResource[]; deployed(): DeployedState }> {
   const { api } = options;
-  const desired = desiredResources(formation, build.manifest, build.outDir, { stage, secrets, account: api.accountId });
-  const wanted = desired.filter((r) => r.kind === "worker").map((r) => r.name);
+  const built = desiredResources(formation, build.manifest, build.outDir, { stage, secrets, account: api.accountId });
+  const wanted = built.filter((r) => r.kind === "worker").map((r) => r.name);
+  // The stage's run token, as its clocks keep it; a new one when none does yet (resources/run-token.ts).
+  const fresh = newRunToken();
+  const runToken = () => stageRunToken(deployed.resources) ?? fresh;
+  const desiredNow = () => withRunToken(built, runToken());
   const read = async (): Promise<DeployedState> => {
     const state = await readDeployed(api, formation.app, stage, wanted);
     // Only a queue that would go needs its backlog: one read each, in parallel.
-    const going = (r: CloudflareResource) => r.kind === "queue" && !desired.some((d) => d.kind === "queue" && d.name === r.name);
+    const going = (r: CloudflareResource) => r.kind === "queue" && !built.some((d) => d.kind === "queue" && d.name === r.name);
     const resources = await Promise.all(state.resources.map(async (r) => (r.kind === "queue" && going(r) ? { ...r, backlog: await queueBacklog(api, r.id ?? "") } : r)));
     return { ...state, resources };
   };
   let deployed = await read();
   const planFor = (plan: PlanOptions = {}): Plan<CloudflareResource> =>
-    planChanges(plan.destroy ? [] : desired, deployed.resources, { ...cloudflarePlanRules, secrets: formation.secrets, force: plan.force || plan.destroy });
+    planChanges(plan.destroy ? [] : desiredNow(), deployed.resources, { ...cloudflarePlanRules, secrets: formation.secrets, force: plan.force || plan.destroy });
   let uploaded = 0;
 
   return {
-    desired,
+    get desired() {
+      return desiredNow();
+    },
     deployed: () => deployed,
     plan: planFor,
     async apply(plan, progress) {
@@ -57,7 +65,7 @@ export async function cloudflareDeployment(
         plan: () => planFor(plan),
         hasWork: (p) => toApply(p).length > 0,
         apply: async (p) => {
-          const ctx = context(api, formation.app, stage, secrets, deployed, options);
+          const ctx = context(api, formation.app, stage, { ...secrets, [RUN_TOKEN_SECRET]: runToken() }, deployed, options);
           await applySteps(p, cloudflareStep(ctx), {
             progress,
             explain,
@@ -89,7 +97,8 @@ function context(api: CloudflareApi, app: string, stage: string, secrets: Record
     app,
     stage,
     secrets,
-    wranglerEnv: wranglerEnv(options.env, api),
+    // wrangler reads the secrets' values from its environment (wrangler-cli.ts): the run token's too.
+    wranglerEnv: { ...wranglerEnv(options.env, api), ...(secrets[RUN_TOKEN_SECRET] ? { [RUN_TOKEN_SECRET]: secrets[RUN_TOKEN_SECRET] } : {}) },
     debug: options.debug,
     scripts: deployed.scripts,
     queueIds: { ...deployed.queueIds },

@@ -6,6 +6,7 @@ import { whyKept, type Change, type PlanOptions } from "../../src/deploy/plan.ts
 import type { Formation } from "../../src/formation/types.ts";
 import type { CloudflareApi } from "./client.ts";
 import type { WranglerConfig } from "./wrangler.ts";
+import { RUN_TOKEN_SECRET } from "./runtime/clock.ts";
 import type { CloudflareContext, QueueView, ScriptView } from "./resources/common.ts";
 import { applyConsumer, consumerRules, desiredConsumers, readConsumers, workerConsumer, type ConsumerResource } from "./resources/consumer.ts";
 import { applyQueue, desiredQueues, isDeadLetterQueue, listQueues, ownQueues, queueRules, type QueueResource } from "./resources/queue.ts";
@@ -35,7 +36,9 @@ export function desiredResources(formation: Formation, manifest: Manifest, build
   for (const built of manifest.processes) {
     const configPath = path.join(buildDir, built.artifacts.wrangler?.path ?? `${built.name}/wrangler.json`);
     const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as WranglerConfig;
-    resources.push(desiredWorker(manifest, built.name, configPath, config, secretNames, secrets), ...desiredConsumers(config));
+    // A clock also holds the stage's run token, a secret of twelve's own (resources/run-token.ts).
+    const names = built.type === "clock" ? [...secretNames, RUN_TOKEN_SECRET].sort() : secretNames;
+    resources.push(desiredWorker(manifest, built.name, configPath, config, names, secrets), ...desiredConsumers(config));
   }
   return resources;
 }

@@ -1,7 +1,5 @@
 import type { CapChange, ConnectOptions, DeployedStage, ProcessStatus } from "../../src/adapter.ts";
-import { nextRun } from "../../src/dev/clock.ts";
 import { failure, usageError } from "../../src/errors.ts";
-import { parseCrontab } from "../../src/formation/crontab.ts";
 import { queueName, resourceName } from "../../src/formation/names.ts";
 import type { Formation } from "../../src/formation/types.ts";
 import { cloudflareApi } from "./client.ts";
@@ -12,7 +10,8 @@ import { readDeployed } from "./resources.ts";
 import type { Body, MessagePushParams } from "./api-types.ts";
 import { consumerScript, workerConsumer, type ConsumerBody } from "./resources/consumer.ts";
 import { findQueue, listQueues, queueBacklog } from "./resources/queue.ts";
-import { accountSubdomain, workersDevUrl } from "./resources/worker.ts";
+import { accountSubdomain, workersDevUrl, type WorkerResource } from "./resources/worker.ts";
+import { clockLastRun, clockWorkerUrl, runClockNow } from "./clock-route.ts";
 
 /** One app's stage on Cloudflare: the token and account come from the environment, checked first. */
 export async function cloudflareStage(formation: Formation, stage: string, options: ConnectOptions): Promise<DeployedStage> {
@@ -28,6 +27,7 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
     /** Workers, their consumers' caps, workers.dev URLs and queue backlogs, read in parallel. */
     async ps() {
       const names = formation.processes.map((p) => workerName(p.name));
+      const notes: string[] = [];
       const [deployed, subdomain] = await Promise.all([readDeployed(api, formation.app, stage, names), accountSubdomain(api)]);
       const processes = await Promise.all(
         formation.processes.map(async (process): Promise<ProcessStatus> => {
@@ -36,6 +36,7 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
           const worker = deployed.resources.find((r) => r.kind === "worker" && r.name === name);
           const consumer = deployed.resources.find((r) => r.kind === "consumer" && r.name === queue);
           const queueId = deployed.queueIds[queue];
+          const lastRun = process.type === "clock" && worker?.kind === "worker" ? await clockLastRun(process.name, worker, subdomain, options.env, notes) : null;
           return {
             process: process.name,
             type: process.type,
@@ -44,13 +45,14 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
             cap: consumer?.kind === "consumer" ? consumer.maxConcurrency : null,
             state: worker ? "deployed" : "not deployed",
             lastChange: worker?.kind === "worker" ? worker.modifiedOn || null : null,
-            url: worker?.kind === "worker" && worker.workersDev && subdomain ? workersDevUrl(name, subdomain) : null,
-            lastRun: null,
+            // A clock answers on workers.dev too, but only to twelve (its run token): no URL to show.
+            url: process.type === "web" && worker?.kind === "worker" && worker.workersDev && subdomain ? workersDevUrl(name, subdomain) : null,
+            lastRun,
             queueDepth: process.type === "worker" && queueId ? await queueBacklog(api, queueId) : null,
           };
         }),
       );
-      const notes = formation.processes.some((p) => p.type === "web") ? ["Cloudflare has no cap on a web Worker's concurrent requests: CAP shows none"] : [];
+      if (formation.processes.some((p) => p.type === "web")) notes.unshift("Cloudflare has no cap on a web Worker's concurrent requests: CAP shows none");
       return { processes, notes };
     },
 
@@ -88,19 +90,24 @@ export async function cloudflareStage(formation: Formation, stage: string, optio
       return tailLogs(processes.map((process) => ({ process, worker: workerName(process) })), wranglerEnv(options.env, api), output);
     },
 
-    /**
-     * A worker: one message through the Queues API. A Cron Trigger cannot be fired from outside:
-     * Cloudflare has no API for it, so twelve says so and when the clock runs next.
-     */
     deadLetters: cloudflareDeadLetters(api, formation, stage),
 
+    /**
+     * A worker: one message through the Queues API. A clock: Cloudflare has no API to fire a
+     * Cron Trigger, so twelve asks the clock's Worker itself, at its own route (runtime/clock.ts),
+     * which runs it under the same lease as its crons: skipped while a run is going.
+     */
     async run(process, body) {
       if (process.type === "clock") {
-        const next = nextRun(parseCrontab(process.schedule), process.timezone, Date.now());
-        throw usageError(
-          `"${process.name}" is a clock: Cloudflare has no API to fire a deployed Worker's Cron Trigger`,
-          `It runs next at ${next ? new Date(next).toISOString() : "(no time found)"} (${process.schedule}, ${process.timezone}). To run it now, run it locally: twelve dev --target cloudflare, then twelve run ${process.name}.`,
-        );
+        const name = workerName(process.name);
+        const [deployed, subdomain] = await Promise.all([readDeployed(api, formation.app, stage, [name]), accountSubdomain(api)]);
+        const worker = deployed.resources.find((r): r is WorkerResource => r.kind === "worker" && r.name === name);
+        if (!worker) throw notDeployed(process.name);
+        if (!worker.runToken) throw failure(`${process.name}'s Worker has no run token: it was deployed by a twelve without twelve run for Cloudflare clocks`, `Run twelve deploy --stage ${stage}, then run it again.`);
+        const url = clockWorkerUrl(name, subdomain, options.env);
+        if (!url) throw failure(`the account has no workers.dev subdomain: ${process.name}'s Worker cannot be reached`, "Choose one on the dashboard (Workers & Pages, Subdomain), then run it again.");
+        await runClockNow(process.name, url, worker.runToken);
+        return { fired: process.name };
       }
       const queue = await findQueue(api, queueName(formation.app, stage, process.name));
       if (!queue) throw notDeployed(process.name);

@@ -10,8 +10,11 @@ import { isOwnCode, ownModule, TWELVE_MODULES } from "./twelve-paths.ts";
 export interface BundleRequest {
   formation: Formation;
   process: Process;
-  /** twelve's wrapper module (named as ownModule() takes it) and the function it exports. */
-  wrapper: { module: string; factory: string };
+  /**
+   * twelve's wrapper module (named as ownModule() takes it) and the function it exports; `exports`:
+   * names of the wrapper the bundle exports too (a Durable Object class a platform loads by name).
+   */
+  wrapper: { module: string; factory: string; exports?: readonly string[] };
   /** How the bundle exports the platform's entry point: `export const handler` or `export default`. */
   exportAs: "handler" | "default";
   /** File name of the bundle (index.mjs, index.js). */
@@ -56,6 +59,7 @@ export async function bundleProcess(request: BundleRequest): Promise<Bundle> {
     request.exportAs === "handler"
       ? `export const handler = ${request.wrapper.factory}(userModule, ${meta});`
       : `export default ${request.wrapper.factory}(userModule, ${meta});`,
+    ...(request.wrapper.exports?.length ? [`export { ${request.wrapper.exports.join(", ")} } from "twelve:${request.wrapper.module}";`] : []),
   ].join("\n");
 
   const outfile = path.join(request.outDir, request.fileName);

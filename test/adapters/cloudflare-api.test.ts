@@ -104,7 +104,8 @@ describe("wrangler against the Cloudflare API stand-in", () => {
     // A worker's one queue binding is its own dead-letter queue, where it moves a message that fails for good.
     expect(mailer.bindings.map((b) => b.type).sort()).toEqual(["plain_text", "queue"]);
     expect(mailer.bindings).toContainEqual({ type: "queue", name: "TWELVE_DEAD_LETTERS", queue_name: "shop-dev-mailer-dlq" });
-    expect([web.workersDev, mailer.workersDev, nightly.workersDev]).toEqual([true, false, false]);
+    // A clock is on workers.dev for its run route (twelve run CLOCK --stage), which answers only the stage's token.
+    expect([web.workersDev, mailer.workersDev, nightly.workersDev]).toEqual([true, false, true]);
     expect(nightly.crons.map((c) => c.cron)).toEqual(["0 1,2 * * *"]);
     expect([...web.crons, ...mailer.crons]).toEqual([]);
     expect(mailer.handlers).toContain("queue");

@@ -43,7 +43,7 @@ describe("Cloudflare: the API client and the deployed state", () => {
     const workers = resources.filter((r): r is WorkerResource => r.kind === "worker");
     expect(workers.map((w) => [w.name, w.code, w.workersDev, w.crons]).sort()).toEqual([
       ["shop-dev-mailer", "h-mailer", false, []],
-      ["shop-dev-nightly", "h-nightly", false, ["0 1,2 * * *"]],
+      ["shop-dev-nightly", "h-nightly", true, ["0 1,2 * * *"]],
       ["shop-dev-web", "h-web", true, []],
     ]);
     expect(resources.filter((r) => r.kind === "consumer")).toEqual([

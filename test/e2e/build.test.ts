@@ -137,7 +137,7 @@ describe("twelve build --target cloudflare", () => {
     });
     expect(wrangler("mailer").queues?.producers).toEqual([{ binding: "TWELVE_DEAD_LETTERS", queue: "shop-prod-mailer-dlq" }]);
     // 03:00 in Berlin is 01:00 UTC in summer and 02:00 UTC in winter; the Worker runs only the right one.
-    expect(wrangler("nightly")).toMatchObject({ name: "shop-prod-nightly", workers_dev: false, triggers: { crons: ["0 1,2 * * *"] } });
+    expect(wrangler("nightly")).toMatchObject({ name: "shop-prod-nightly", workers_dev: true, triggers: { crons: ["0 1,2 * * *"] } });
   });
 
   it("every generated wrangler.json passes wrangler deploy --dry-run", async () => {

@@ -96,7 +96,9 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(web.vars).toMatchObject({ LOG_LEVEL: "info" });
     expect(web.bindings).toContainEqual(expect.objectContaining({ type: "queue", name: "TWELVE_QUEUE_MAILER", queue_name: "shop-ci-mailer" }));
     expect(web.tags).toEqual(expect.arrayContaining(["twelve-app:shop", "twelve-stage:ci", "twelve-process:web", expect.stringMatching(/^twelve-hash:[0-9a-f]{32}$/)]));
-    for (const name of ["shop-ci-mailer", "shop-ci-nightly", "shop-ci-audit"]) expect(script(name).workersDev).toBe(false);
+    for (const name of ["shop-ci-mailer", "shop-ci-audit"]) expect(script(name).workersDev).toBe(false);
+    // The clock answers its run route there, to the stage's token only.
+    expect(script("shop-ci-nightly").workersDev).toBe(true);
     // Europe/Berlin 03:00 in UTC crons, held by the gate in the Worker.
     expect(script("shop-ci-nightly").crons.map((c) => c.cron)).toEqual(["0 1,2 * * *"]);
     expect(script("shop-ci-mailer").handlers).toContain("queue");
@@ -179,14 +181,14 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(consumer()?.settings.max_concurrency).toBe(5);
   });
 
-  it("run sends a message to a worker's queue; a clock says why Cloudflare cannot fire it", async () => {
+  it("run sends a message to a worker's queue; a clock's run goes to its Worker's route", async () => {
     const sent = await twelve("run", "audit", '{"order":42}');
     expect(sent.code).toBe(0);
     expect(api.queueByName("shop-ci-audit")?.messages.map((m) => [m.body, m.content_type])).toEqual([[{ order: 42 }, "json"]]);
     const clock = await twelve("run", "nightly");
-    expect(clock.code).toBe(2);
-    expect(clock.stderr).toContain("Cloudflare has no API to fire a deployed Worker's Cron Trigger");
-    expect(clock.stderr).toMatch(/runs next at \d{4}-\d\d-\d\dT0[12]:00:00\.000Z/);
+    // Nothing listens where TWELVE_CLOUDFLARE_WORKER_URL points: twelve says so (the route itself is tested in workerd).
+    expect(clock.code).toBe(1);
+    expect(clock.stderr).toContain("could not reach nightly's Worker at http://127.0.0.1:9");
   });
 
   it("logs --follow streams every process's tail through wrangler, prefixed, until Ctrl-C", { timeout: 60_000 }, async () => {

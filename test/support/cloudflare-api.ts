@@ -131,6 +131,8 @@ export interface ScriptRecord {
   previewsEnabled: boolean;
   /** Secret values by name; only their names ever leave the stand-in. */
   secrets: Map<string, string>;
+  /** The tag of the Durable Object migration last applied (an upload's `migrations.new_tag`). */
+  migrationTag?: string;
   versions: VersionRecord[];
   deployments: DeploymentRecord[];
 }
@@ -438,6 +440,7 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     // As wrangler sent them (its shapes are the schema's).
     observability: s.observability as ScriptView["observability"],
     tail_consumers: (s.tailConsumers ?? null) as ScriptView["tail_consumers"],
+    ...(s.migrationTag ? { migration_tag: s.migrationTag } : {}),
   });
 
   const versionView = (s: ScriptRecord, v: VersionRecord): Record<string, unknown> => ({
@@ -483,6 +486,23 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     if ("observability" in body) s.observability = body.observability;
     if ("logpush" in body) s.logpush = Boolean(body.logpush);
     if ("tail_consumers" in body) s.tailConsumers = body.tail_consumers;
+  };
+
+  // ---- Durable Object migrations (clock leases) ---------------------------------------------
+  /**
+   * An upload's migrations, as Cloudflare takes them: `old_tag` must be the script's tag (none
+   * for a script without one), and the script then has `new_tag`, which wrangler reads back
+   * (migration_tag of GET /workers/services/:script) to send only newer migrations. The refusal's
+   * code (10079) is not confirmed from a public source.
+   */
+  const migrationTagAfter = (previous: ScriptRecord | undefined, metadata: Record<string, unknown>): string | undefined => {
+    const migrations = metadata.migrations as { old_tag?: string; new_tag?: string; steps?: unknown[] } | undefined;
+    if (!migrations) return undefined;
+    if ((migrations.old_tag ?? undefined) !== (previous?.migrationTag ?? undefined)) {
+      throw new HttpError(400, { code: 10079, message: `migration precondition failed: the script's migration tag is ${previous?.migrationTag ?? "(none)"}, the upload's old_tag ${migrations.old_tag ?? "(none)"}` });
+    }
+    if (typeof migrations.new_tag !== "string" || !migrations.new_tag) throw new HttpError(400, { code: ERR.validation, message: "migrations must have a new_tag" });
+    return migrations.new_tag;
   };
 
   // ---- queues ----------------------------------------------------------------------------
@@ -594,7 +614,9 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     checkScriptName(name);
     const previous = state.scripts.get(name);
     const { version, secrets, metadata } = await readUpload(req, body, previous);
+    const migrationTag = migrationTagAfter(previous, metadata);
     const s = previous ?? newScript(name, userAgentSource(req));
+    if (migrationTag !== undefined) s.migrationTag = migrationTag;
     s.last_deployed_from = userAgentSource(req);
     s.secrets = secrets;
     s.versions.push(version);

@@ -17,7 +17,15 @@ export const DEAD_PROXY: NodeJS.ProcessEnv = { HTTPS_PROXY: "http://127.0.0.1:9"
 
 /** The environment in which twelve (and the wrangler it runs) deploys to a Cloudflare API stand-in. */
 export function cloudflareTestEnv(api: { url: string; accountId: string }, home: string): NodeJS.ProcessEnv {
-  return { ...offlineWranglerEnv(home), ...DEAD_PROXY, CLOUDFLARE_API_BASE_URL: api.url, CLOUDFLARE_API_TOKEN: "test-token", CLOUDFLARE_ACCOUNT_ID: api.accountId };
+  return {
+    ...offlineWranglerEnv(home),
+    ...DEAD_PROXY,
+    CLOUDFLARE_API_BASE_URL: api.url,
+    CLOUDFLARE_API_TOKEN: "test-token",
+    CLOUDFLARE_ACCOUNT_ID: api.accountId,
+    // A clock's run and last run go to its Worker (workers.dev): nothing listens here, and nothing leaves 127.0.0.1.
+    TWELVE_CLOUDFLARE_WORKER_URL: "http://127.0.0.1:9",
+  };
 }
 
 /** Runs the project's pinned wrangler offline, with a throwaway home. */

@@ -6,6 +6,8 @@ import type { CloudflareApi } from "../client.ts";
 
 export const CODE_TAG = "twelve-hash:";
 export const SECRETS_TAG = "twelve-secrets:";
+/** A clock Worker's copy of the stage's run token (resources/run-token.ts). */
+export const RUN_TOKEN_TAG = "twelve-run:";
 export const appTag = (app: string) => `twelve-app:${app}`;
 export const stageTag = (stage: string) => `twelve-stage:${stage}`;
 export const processTag = (process: string) => `twelve-process:${process}`;

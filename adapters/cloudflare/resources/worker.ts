@@ -5,8 +5,9 @@ import type { AccountSubdomainView, Body, ScheduleUpdateParams, SchedulesView, S
 import type { CloudflareApi } from "../client.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { wranglerDeploy, wranglerError } from "../wrangler-cli.ts";
-import { appTag, CODE_TAG, ignoreNotFound, processTag, SECRETS_TAG, stageTag, type CloudflareContext, type ScriptView } from "./common.ts";
+import { appTag, CODE_TAG, ignoreNotFound, processTag, RUN_TOKEN_TAG, SECRETS_TAG, stageTag, type CloudflareContext, type ScriptView } from "./common.ts";
 import { scriptOwnership, scriptStage, takenError } from "./ownership.ts";
+import { runTokenDigest } from "./run-token.ts";
 
 /** A Worker script: its code (as twelve's hash of it), secrets, crons and workers.dev flag. */
 export interface WorkerResource {
@@ -29,6 +30,14 @@ export interface WorkerResource {
   crons: string[];
   /** Reachable at <name>.<subdomain>.workers.dev. */
   workersDev: boolean;
+  /**
+   * Clocks: the stage's run token, which the Worker's routes ask for (runtime/clock.ts). Set as
+   * the secret TWELVE_RUN_TOKEN, and kept in the script's tags, where the deployer reads it back
+   * (Cloudflare never gives a secret's value back). null: none (not a clock, or not set yet).
+   */
+  runToken: string | null;
+  /** What a plan compares of the token: a digest, so that no plan (nor its --json) shows the token. */
+  runTokenDigest: string | null;
   /** Read back: when it last changed. */
   modifiedOn?: string;
   /** Read back: every tag on the script; tags that are not twelve's are kept. */
@@ -36,13 +45,14 @@ export interface WorkerResource {
 }
 
 export const workerRules = fieldRules<WorkerResource>({
-  ignore: ["process", "configPath", "modifiedOn", "tags"],
-  summaries: { code: "code", secrets: "secret values" },
+  ignore: ["process", "configPath", "modifiedOn", "tags", "runToken"],
+  summaries: { code: "code", secrets: "secret values", runTokenDigest: "run token" },
 });
 
 /** The tags twelve keeps on a Worker script: whose it is, and what it was deployed from. */
 export function workerTags(app: string, stage: string, worker: WorkerResource): string[] {
-  return [appTag(app), stageTag(stage), processTag(worker.process), `${CODE_TAG}${worker.code}`, `${SECRETS_TAG}${worker.secrets}`];
+  const tags = [appTag(app), stageTag(stage), processTag(worker.process), `${CODE_TAG}${worker.code}`, `${SECRETS_TAG}${worker.secrets}`];
+  return worker.runToken ? [...tags, `${RUN_TOKEN_TAG}${worker.runToken}`] : tags;
 }
 
 export function desiredWorker(manifest: Manifest, processName: string, configPath: string, config: WranglerConfig, secretNames: string[], secrets: string): WorkerResource {
@@ -56,6 +66,9 @@ export function desiredWorker(manifest: Manifest, processName: string, configPat
     secrets,
     crons: [...config.triggers.crons].sort(),
     workersDev: config.workers_dev,
+    // The stage's token is known once the stage is read: withRunToken() (./run-token.ts) sets it.
+    runToken: null,
+    runTokenDigest: null,
   };
 }
 
@@ -124,6 +137,8 @@ export async function readWorkers(api: CloudflareApi, scripts: NamedScript[], pr
         secrets: tag(SECRETS_TAG),
         crons: schedules.schedules.map((c) => c.cron).sort(),
         workersDev: subdomain.enabled,
+        runToken: tag(RUN_TOKEN_TAG),
+        runTokenDigest: runTokenDigest(tag(RUN_TOKEN_TAG)),
         modifiedOn: s.modified_on ?? "",
         tags: s.tags ?? [],
       };
@@ -171,7 +186,7 @@ async function updateSettings(ctx: CloudflareContext, worker: WorkerResource, fi
   const path = `/workers/scripts/${worker.name}`;
   if (fields.has("crons")) await api.send("PUT", `${path}/schedules`, worker.crons.map((cron): ScheduleUpdateParams.Body => ({ cron })));
   if (fields.has("workersDev")) await api.send("POST", `${path}/subdomain`, { enabled: worker.workersDev, previews_enabled: false } satisfies Body<SubdomainCreateParams>);
-  if (fields.has("secrets") || fields.has("secretNames")) {
+  if (fields.has("secrets") || fields.has("secretNames") || fields.has("runTokenDigest")) {
     const present = (await api.get<SecretView[]>(`${path}/secrets`)).map((s) => s.name);
     for (const name of worker.secretNames) await api.send("PUT", `${path}/secrets`, { name, text: ctx.secrets[name] ?? "", type: "secret_text" } satisfies Body<SecretUpdateParams.WorkersBindingKindSecretText>);
     for (const name of present) if (!worker.secretNames.includes(name)) await ignoreNotFound(api.send("DELETE", `${path}/secrets/${name}`));
