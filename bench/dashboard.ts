@@ -20,7 +20,7 @@ export async function benchDashboard(): Promise<void> {
       const ready: number[] = [];
       const loaded: number[] = [];
       let gap = 0;
-      const withPage = await benchBroker(target, COUNT, async (url) => {
+      const withPage = await benchBroker(target, COUNT, { watch: async (url) => {
         const page = await browser.newPage();
         for (let i = 0; i < LOADS; i++) {
           const started = performance.now();
@@ -34,7 +34,7 @@ export async function benchDashboard(): Promise<void> {
           gap = await page.evaluate(() => (globalThis as unknown as { longestGap: number }).longestGap);
           await page.close();
         };
-      });
+      } });
       const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
       console.log(`\n## dashboard, twelve dev --target ${target}`);
       console.log(`  page load (median of ${LOADS}): ${median(loaded).toFixed(0)} ms to the load event, ${median(ready).toFixed(0)} ms to the first render of the formation (aim: under 200 ms)`);

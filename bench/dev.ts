@@ -54,14 +54,92 @@ export async function benchDev(options: { wrk: boolean; seconds: number }): Prom
   console.log(`  twelve dev (aws) / @hono/node-server: ${ratio(get("twelve dev (aws engine)")[1], get("@hono/node-server")[1])}   (aim: at least 0.8x)`);
   console.log(`  twelve dev (cloudflare) / wrangler dev: ${ratio(get("twelve dev --target cloudflare")[1], get("wrangler dev (same bundle)")[1])} req/s, ${ratio(get("twelve dev --target cloudflare")[2]!, get("wrangler dev (same bundle)")[2]!)} time to first 200`);
 
-  for (const target of ["aws", "cloudflare"]) await benchBroker(target, 5000);
+  await benchBrokers();
+}
+
+/** issue 18's broker figures: both engines with send() and sendBatch(), the cloudflare engine's ceiling, and SQS calls as deployed. */
+export async function benchBrokers(): Promise<void> {
+  const rates: Record<string, number> = {};
+  for (const target of ["aws", "cloudflare"]) for (const mode of ["send", "batch"] as const) rates[`${target} ${mode}`] = await benchBroker(target, 5000, { mode });
+  const ceiling = await miniflareQueueCeiling(5, 10);
+  console.log(`\n## broker summary (aim: 5,000 messages/s end to end)`);
+  for (const [name, rate] of Object.entries(rates)) console.log(`  ${name.padEnd(18)} ${rate.toFixed(0).padStart(6)} messages/s`);
+  console.log(`  miniflare's own queue() of a no-op consumer, batches of 10, 5 at once: ${ceiling.toFixed(0)} messages/s (the cloudflare engine's ceiling); cloudflare send / it: ${ratio(rates["cloudflare send"]!, ceiling)}`);
+  await sqsCallsPer1000();
+}
+
+/** Messages a second through miniflare's Fetcher.queue() alone: `concurrency` calls at once of `batch` messages, to a consumer that acks them. */
+async function miniflareQueueCeiling(concurrency: number, batch: number): Promise<number> {
+  const { Miniflare } = await import("miniflare");
+  const mf = new Miniflare({
+    cf: false,
+    workers: [{ config: { name: "ceiling", compatibilityDate: "2025-01-01", manifest: { mainModule: "ceiling.mjs", modules: { "ceiling.mjs": { type: "esm", contents: "export default { async queue(batch) { for (const m of batch.messages) m.ack(); } }" } } } } }],
+  });
+  try {
+    const worker = await mf.getWorker("ceiling");
+    const messages = (n: number) => Array.from({ length: batch }, (_, i) => ({ id: `m${n}-${i}`, timestamp: new Date(), body: { i, sentAt: Date.now() }, attempts: 1 }));
+    for (let i = 0; i < 50; i++) await worker.queue("q", messages(i));
+    const calls = 1000;
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < calls) await worker.queue("q", messages(next++));
+    }));
+    return (calls * batch) / ((performance.now() - started) / 1000);
+  } finally {
+    await mf.dispose();
+  }
+}
+
+/**
+ * SQS calls per 1,000 messages as deployed: the AWS bundle's own send transport (runtime/send.ts)
+ * against a local endpoint that counts the calls and answers as SQS does.
+ */
+async function sqsCallsPer1000(): Promise<void> {
+  const calls: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      const action = String(req.headers["x-amz-target"]).replace("AmazonSQS.", "");
+      calls.push(action);
+      const input = JSON.parse(body) as { Entries?: { Id: string }[] };
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      res.end(JSON.stringify(action === "SendMessageBatch" ? { Successful: input.Entries?.map((e) => ({ Id: e.Id, MessageId: e.Id })), Failed: [] } : { MessageId: "m" }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", AWS_ENDPOINT_URL_SQS: endpoint, TWELVE_QUEUE_SINK: `${endpoint}/000000000000/bench-sink` });
+  try {
+    const { installSqsTransport } = await import("../adapters/aws/runtime/send.ts");
+    const { send, sendBatch } = await import("../src/runtime/send.ts");
+    installSqsTransport({ app: "bench", process: "web", type: "web", entry: "web.ts", workers: ["sink"], envKeys: [] });
+    const bodies = Array.from({ length: 1000 }, (_, i) => ({ i }));
+    const count = async (what: string, run: () => Promise<unknown>) => {
+      calls.length = 0;
+      await run();
+      console.log(`  ${what.padEnd(40)} ${String(calls.length).padStart(5)} calls (${[...new Set(calls)].join(", ")})`);
+    };
+    console.log(`\n## SQS calls per 1,000 messages sent, as deployed (the AWS bundle's send transport)`);
+    await count("send() one at a time (each awaited)", async () => {
+      for (const body of bodies) await send("sink", body);
+    });
+    await count("send() of all at once (Promise.all)", () => Promise.all(bodies.map((body) => send("sink", body))));
+    await count("sendBatch() of all", () => sendBatch("sink", bodies));
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    server.close();
+  }
 }
 
 /**
  * Messages per second end to end with a no-op worker, and send→handler latency. `watch`, when
  * given, opens something on twelve dev's dashboard (its URL) for the run and returns how to close it.
  */
-export async function benchBroker(target: string, count: number, watch?: (dashboard: string) => Promise<() => Promise<void>>): Promise<number> {
+export async function benchBroker(target: string, count: number, options: { mode?: "send" | "batch"; watch?: (dashboard: string) => Promise<() => Promise<void>> } = {}): Promise<number> {
+  const { mode = "send", watch } = options;
   const { bin: twelve } = await packedTwelve();
   const latencies: number[] = [];
   let last = 0;
@@ -98,14 +176,15 @@ export async function benchBroker(target: string, count: number, watch?: (dashbo
     latencies.length = 0;
     const start = Date.now();
     // Ten requests of count/10: one Workers invocation may make at most 1000 subrequests.
-    const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}/`, { method: "POST", body: JSON.stringify({ count: count / 10 }) })));
+    const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(`http://127.0.0.1:${port}/${mode === "batch" ? "batch" : ""}`, { method: "POST", body: JSON.stringify({ count: count / 10 }) })));
     for (const r of responses) if (r.status !== 202) throw new Error(`enqueue failed: ${r.status} ${await r.text()}`);
     await reported(count, 120_000, 20);
     const seconds = (last - start) / 1000;
     await unwatch?.();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))];
-    console.log(`\n## broker under twelve dev --target ${target}${watch ? " (dashboard open)" : ""}: ${count} messages sent at once by web (10 requests), no-op worker (cap 5, batches of 10)`);
+    const how = mode === "batch" ? "sendBatch() of 1/10 of them in each of 10 requests" : "send() of each, 10 requests sending at once";
+    console.log(`\n## broker under twelve dev --target ${target}${watch ? " (dashboard open)" : ""}: ${count} messages by web (${how}), no-op worker (cap 5, batches of 10)`);
     console.log(`  ${(count / seconds).toFixed(0)} messages/s end to end (${seconds.toFixed(2)} s); send→handler latency p50 ${pct(50)} ms, p99 ${pct(99)} ms (includes waiting behind the backlog)`);
     // One message at a time: the broker's own latency, without a backlog.
     const single: number[] = [];

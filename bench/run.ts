@@ -4,7 +4,7 @@ import { benchBuild } from "./build.ts";
 import { benchDeploy } from "./deploy.ts";
 import { benchDeployCloudflare } from "./deploy-cloudflare.ts";
 import { benchDashboard } from "./dashboard.ts";
-import { benchDev } from "./dev.ts";
+import { benchBrokers, benchDev } from "./dev.ts";
 import { benchDlqDev } from "./dlq-dev.ts";
 import { benchDlqEmulators } from "./dlq-emulators.ts";
 import { benchInstall } from "./install.ts";
@@ -20,6 +20,7 @@ interface BenchOptions {
 const BENCHES: Record<string, (options: BenchOptions) => Promise<void>> = {
   build: benchBuild,
   dev: benchDev,
+  broker: () => benchBrokers(),
   dashboard: () => benchDashboard(),
   "dlq-dev": () => benchDlqDev(),
   "dlq-emulators": () => benchDlqEmulators(),

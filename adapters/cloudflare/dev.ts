@@ -42,6 +42,12 @@ async function startWorker(input: DevStartInput): Promise<DevProcess> {
         for (const [id, failure] of Object.entries((payload as { failures: Record<string, Failure> }).failures)) failures.set(id, failure);
         return null;
       }
+      if ("bodies" in (payload as object)) {
+        // sendBatch(), and the send()s of one turn: in their order, one write; each refusal by its index.
+        const { worker, bodies, delaySeconds } = payload as { worker: string; bodies: unknown[]; delaySeconds?: number };
+        const results = await Promise.allSettled(bodies.map((body) => input.send(worker, body, delaySeconds)));
+        return { failures: results.flatMap((r, index) => (r.status === "rejected" ? [{ index, error: (r.reason as Error)?.message ?? String(r.reason) }] : [])) };
+      }
       const { worker, body, delaySeconds } = payload as { worker: string; body: unknown; delaySeconds?: number };
       return input.send(worker, body, delaySeconds);
     },

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installSqsTransport, sendMessageBatches } from "../../adapters/aws/runtime/send.ts";
 import { createSqsClient, type SqsClientOptions } from "../../adapters/aws/runtime/sqs.ts";
 import { installQueueTransport } from "../../adapters/cloudflare/runtime/send.ts";
-import { SendBatchError, sendBatch } from "../../src/runtime/send.ts";
+import { SendBatchError, send, sendBatch } from "../../src/runtime/send.ts";
 import type { ProcessMeta } from "../../src/runtime/types.ts";
 import { startAwsProxy, type AwsProxy } from "../support/aws-proxy.ts";
 import { awsTestEnv, startMoto, type MotoServer } from "../support/moto.ts";
@@ -58,6 +58,27 @@ describe("sendBatch() on SQS (moto, every request checked against SQS's own mode
       expect(got.map((b) => b.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i));
       const [one] = (await (async () => { await sendBatch("mailer", [{ n: 99 }]); return admin.receive(queueUrl, { waitSeconds: 1 }); })());
       expect(one?.messageAttributes?.["twelve-content-type"]?.stringValue).toBe("application/json");
+    } finally {
+      for (const key of Object.keys(env)) delete process.env[key];
+    }
+  });
+
+  it("send()s made together go as SendMessageBatch calls of up to 10 (one alone as SendMessage), each resolved when SQS took it", async () => {
+    const queueUrl = await admin.createQueue("shop-dev-together");
+    const env = { ...awsTestEnv(proxy.endpoint), TWELVE_QUEUE_MAILER: queueUrl };
+    Object.assign(process.env, env);
+    try {
+      installSqsTransport(meta);
+      const before = proxy.calls.length;
+      await Promise.all(Array.from({ length: 23 }, (_, i) => send("mailer", { n: i })));
+      expect(proxy.calls.slice(before).map((c) => c.call)).toEqual(["SendMessageBatch", "SendMessageBatch", "SendMessageBatch"]);
+      await send("mailer", { n: 23 });
+      // Different delays are different calls: each message keeps its own.
+      await Promise.all([send("mailer", { n: 24 }, { delaySeconds: 1 }), send("mailer", { n: 25 })]);
+      expect(proxy.calls.slice(before + 3).map((c) => c.call)).toEqual(["SendMessage", "SendMessage", "SendMessage"]);
+      expect(proxy.violations).toEqual([]);
+      const got = (await receiveAll(queueUrl, 26)).map((b) => (JSON.parse(b) as { n: number }).n);
+      expect(got.sort((a, b) => a - b)).toEqual(Array.from({ length: 26 }, (_, i) => i));
     } finally {
       for (const key of Object.keys(env)) delete process.env[key];
     }

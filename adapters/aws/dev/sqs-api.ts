@@ -42,18 +42,20 @@ export class SqsApi {
       const entries = (input.Entries as { Id: string; MessageBody: string; DelaySeconds?: number; MessageAttributes?: Record<string, { StringValue?: string }> }[] | undefined) ?? [];
       if (entries.length === 0) return error(400, "EmptyBatchRequest", "the batch has no entries");
       if (entries.length > 10) return error(400, "TooManyEntriesInBatchRequest", `${entries.length} entries; at most 10`);
-      const successful: { Id: string; MessageId: string }[] = [];
-      const failed: { Id: string; Code: string; Message: string; SenderFault: boolean }[] = [];
-      // In order, as SQS keeps no order either: one entry the broker refuses fails alone.
-      for (const e of entries) {
-        try {
+      // Handed to the broker in the entries' order, all at once (on disk in one write): one
+      // entry the broker refuses fails alone.
+      const results = await Promise.allSettled(
+        entries.map((e) => {
           const json = e.MessageAttributes?.["twelve-content-type"]?.StringValue === "application/json";
-          const { id } = await broker.send(worker, json ? JSON.parse(e.MessageBody) : e.MessageBody, e.DelaySeconds);
-          successful.push({ Id: e.Id, MessageId: id });
-        } catch (err) {
-          failed.push({ Id: e.Id, Code: "InvalidParameterValue", Message: (err as Error).message, SenderFault: true });
-        }
-      }
+          try {
+            return broker.send(worker, json ? JSON.parse(e.MessageBody) : e.MessageBody, e.DelaySeconds);
+          } catch (err) {
+            return Promise.reject(err);
+          }
+        }),
+      );
+      const successful = results.flatMap((r, i) => (r.status === "fulfilled" ? [{ Id: entries[i]!.Id, MessageId: r.value.id }] : []));
+      const failed = results.flatMap((r, i) => (r.status === "rejected" ? [{ Id: entries[i]!.Id, Code: "InvalidParameterValue", Message: (r.reason as Error).message, SenderFault: true }] : []));
       return ok({ Successful: successful, Failed: failed });
     }
     if (action === "ChangeMessageVisibility") {

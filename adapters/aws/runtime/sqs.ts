@@ -76,7 +76,7 @@ export function sqsFromEnvironment(env: Record<string, string | undefined>): Sqs
     region,
     endpoint,
     credentials: sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey },
-    traceId: () => lambdaTraceId(env),
+    traceId: () => currentTraceId(env),
   });
 }
 
@@ -85,7 +85,7 @@ export function sqsFromEnvironment(env: Record<string, string | undefined>): Sqs
  * finds it: Lambda counts a message's rounds through the same function and queue by it, and
  * stops a loop (recursive loop detection) only when SendMessage carries it. Outside Lambda: none.
  */
-function lambdaTraceId(env: Record<string, string | undefined>): string | undefined {
+export function currentTraceId(env: Record<string, string | undefined> = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env ?? {}): string | undefined {
   if (!env["AWS_LAMBDA_FUNCTION_NAME"]) return undefined;
   const store = (globalThis as { awslambda?: { InvokeStore?: { getXRayTraceId?(): string | undefined } } }).awslambda?.InvokeStore;
   return store?.getXRayTraceId?.() || env["_X_AMZN_TRACE_ID"] || undefined;

@@ -54,16 +54,8 @@ async function sendBatch({ worker, bodies, delaySeconds }: { worker: string; bod
   if (!spec.sends.includes(worker)) {
     return new Response(`this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})`, { status: 400 });
   }
-  // One after another, so the broker holds them in the order given (as the aws engine does).
-  const failures: { index: number; error: string }[] = [];
-  for (const [index, body] of bodies.entries()) {
-    try {
-      await requestParent({ worker, body, delaySeconds });
-    } catch (error) {
-      failures.push({ index, error: (error as Error)?.message ?? String(error) });
-    }
-  }
-  return Response.json({ failures });
+  // One request to twelve dev, which hands them to the broker in the order given.
+  return Response.json(await requestParent({ worker, bodies, delaySeconds }));
 }
 
 const mf = new Miniflare({

@@ -20,6 +20,41 @@ const BATCH_BYTES = 256 * 1000;
 export const DEV_BROKER_BINDING = "TWELVE_DEV_BROKER";
 
 
+type DevBroker = { fetch(url: string, init: RequestInit): Promise<Response> };
+
+/** send() calls under twelve dev made in the same turn, per worker and delay: one call into the broker. */
+const waiting = new Map<string, { text: string; resolve(): void; reject(error: Error): void }[]>();
+
+/**
+ * One send() under twelve dev: each call into twelve dev's broker crosses from workerd to Node
+ * and back, so the sends a handler makes in one turn (`Promise.all(items.map(...))`) go in one
+ * call, in their order; a body the broker refuses rejects only its own send().
+ */
+function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: number | undefined): Promise<void> {
+  const key = `${worker}\n${delaySeconds ?? ""}`;
+  return new Promise<void>((resolve, reject) => {
+    const group = waiting.get(key);
+    if (group) return void group.push({ text, resolve, reject });
+    waiting.set(key, [{ text, resolve, reject }]);
+    setTimeout(() => {
+      const sends = waiting.get(key) ?? [];
+      waiting.delete(key);
+      const request = `{"worker":${JSON.stringify(worker)},"bodies":[${sends.map((x) => x.text).join(",")}]${delaySeconds !== undefined ? `,"delaySeconds":${delaySeconds}` : ""}}`;
+      broker.fetch("http://twelve-dev/send-batch", { method: "POST", body: request }).then(async (response) => {
+        if (!response.ok) throw new Error(`send("${worker}"): ${await response.text()}`);
+        const failed = new Map(((await response.json()) as { failures: BatchFailure[] }).failures.map((f) => [f.index, f.error]));
+        sends.forEach((x, index) => {
+          const error = failed.get(index);
+          if (error === undefined) x.resolve();
+          else x.reject(new Error(`send("${worker}"): ${error}`));
+        });
+      }).catch((error: Error) => {
+        for (const x of sends) x.reject(error);
+      });
+    }, 0);
+  });
+}
+
 /**
  * send() through the queue producer bindings of the Worker's env. Bindings are the same for
  * every invocation of an isolate, so the env of the latest invocation serves all of them.
@@ -37,9 +72,7 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
         throw new Error(`send("${worker}"): the body is over ${MAX_MESSAGE_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
       }
       if (devBroker) {
-        const request = `{"worker":${JSON.stringify(worker)},"body":${text}${options.delaySeconds !== undefined ? `,"delaySeconds":${options.delaySeconds}` : ""}}`;
-        const response = await devBroker.fetch("http://twelve-dev/send", { method: "POST", body: request });
-        if (!response.ok) throw new Error(`send("${worker}"): ${await response.text()}`);
+        await devSend(devBroker, worker, text, options.delaySeconds);
       } else if (producer && typeof producer.send === "function") {
         // The body as JSON made it, as the worker gets it on AWS too (a Date as its string).
         await producer.send(JSON.parse(text), { contentType: "json", ...(options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {}) });
