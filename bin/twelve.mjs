@@ -49,5 +49,6 @@ if (!anyNode && (major < needed[0] || (major === needed[0] && minor < needed[1])
 
 // V8 keeps compiled code between runs (in the OS's temp folder): later commands start faster.
 module.enableCompileCache?.();
-const { main } = await import(checkout ? "../src/cli/main.ts" : "../dist/src/cli/main.js");
+// The package runs its command as one bundled module (scripts/pack.ts).
+const { main } = await import(checkout ? "../src/cli/main.ts" : "../dist/src/cli/main.bundle.js");
 process.exit(await main(process.argv.slice(2)));

@@ -38,3 +38,28 @@ for (const file of fs.readdirSync(dist, { recursive: true }) as string[]) {
   }
 }
 console.error(`prepack: compiled src/ and adapters/ into dist/ (${declarations} declaration files)`);
+
+// The command itself as one module (its own code, zod and acorn; other packages stay imports):
+// loading ~230 files one by one cost every command ~40 ms. It sits beside main.js, two folders
+// below dist/, so the paths twelve finds its own modules by (src/build/twelve-paths.ts) hold.
+// The wrappers, dev hosts and runtime it bundles into apps stay the separate files of dist/.
+const { build } = await import("esbuild");
+const INLINED = /^(zod|acorn)(\/|$)/;
+await build({
+  entryPoints: [path.join(dist, "src", "cli", "main.js")],
+  outfile: path.join(dist, "src", "cli", "main.bundle.js"),
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node22",
+  logLevel: "warning",
+  plugins: [{
+    name: "other-packages-external",
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => (INLINED.test(args.path) ? undefined : { path: args.path, external: true }));
+    },
+  }],
+});
+// Its types are main.js's (every .js of the package has its .d.ts).
+fs.writeFileSync(path.join(dist, "src", "cli", "main.bundle.d.ts"), 'export * from "./main.js";\n');
+console.error("prepack: bundled the twelve command into dist/src/cli/main.bundle.js");
