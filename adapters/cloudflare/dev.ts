@@ -55,7 +55,10 @@ async function startWorker(input: DevStartInput): Promise<DevProcess> {
   const call = (c: HostCall) => host.invoke(c, proc.timeout);
 
   const devProcess: DevProcess = { ended: host.ended, stop: host.stop };
-  if (proc.type === "web") devProcess.url = `http://localhost:${input.port}`;
+  if (proc.type === "web") {
+    devProcess.url = `http://localhost:${input.port}`;
+    devProcess.inFlight = host.load;
+  }
   if (proc.type === "worker") {
     devProcess.deliver = async (queue: string, batch: BrokerMessage[]): Promise<Outcome[]> => {
       const messages = batch.map((m) => ({ id: m.id, timestamp: m.sentAt, body: m.body, attempts: m.attempts }));

@@ -100,8 +100,8 @@ function stateText(p) {
 }
 function useText(p) {
   const what = p.type === "web" ? "requests" : p.type === "worker" ? "batches" : "run";
-  if (p.inUse === null) return p.type === "web" && state.status.target === "cloudflare" ? "no cap on Cloudflare; in flight not counted here" : what + " in flight: not known";
-  if (p.type === "web" && state.status.target === "cloudflare") return p.inUse + " requests in flight (no cap on Cloudflare)";
+  if (p.inUse === null) return what + " in flight: not known";
+  if (p.type === "web" && state.status.target === "cloudflare") return p.inUse + " request" + (p.inUse === 1 ? "" : "s") + " in flight (no cap on Cloudflare)";
   return p.inUse + " of " + p.cap + " " + what + " in use";
 }
 
@@ -113,9 +113,11 @@ function renderFormation() {
       el("h3", {}, el("span", { class: "name" }), el("span", { class: "badge" })),
       el("div", { class: "state" }), el("meter", { min: "0" }), el("div", { class: "use muted" }), el("div", { class: "restarts muted" })));
     text(card.querySelector(".name"), p.name);
-    text(card.querySelector(".badge"), p.type + " · cap " + p.cap);
+    text(card.querySelector(".badge"), p.type + (p.type === "web" && state.status.target === "cloudflare" ? " · no cap" : " · cap " + p.cap));
     const st = card.querySelector(".state"); text(st, stateText(p)); st.className = "state state-" + p.state;
-    const meter = card.querySelector("meter"); meter.max = p.cap; meter.value = p.inUse || 0; meter.hidden = p.inUse === null;
+    const meter = card.querySelector("meter"); meter.max = p.cap; meter.value = p.inUse || 0;
+    // Cloudflare holds no web cap: there is no share of one to show.
+    meter.hidden = p.inUse === null || (p.type === "web" && state.status.target === "cloudflare");
     meter.setAttribute("aria-label", p.name + " in use");
     text(card.querySelector(".use"), useText(p));
     text(card.querySelector(".restarts"), p.restarts ? p.restarts + " restart" + (p.restarts === 1 ? "" : "s") : "no restarts");

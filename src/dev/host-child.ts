@@ -6,7 +6,7 @@ import type { FromHost, ToHost } from "./host-parent.ts";
 const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
 let nextRequest = 0;
 let invoke: ((payload: unknown) => Promise<unknown>) | undefined;
-let load: (() => number) | undefined;
+let load: (() => number | Promise<number>) | undefined;
 const send = (message: FromHost) => process.connected && process.send?.(message);
 
 // Listening from the start, not from serveHost(): a server may take requests (and make
@@ -19,7 +19,7 @@ process.on("message", async (message: ToHost) => {
     else waiter?.reject(new Error(message.error));
     return;
   }
-  if (message.kind === "load") return send({ kind: "load", id: message.id, inFlight: load?.() ?? null });
+  if (message.kind === "load") return send({ kind: "load", id: message.id, inFlight: load ? await Promise.resolve(load()).catch(() => null) : null });
   if (message.kind !== "invoke") return;
   if (!invoke) return send({ kind: "result", id: message.id, ok: false, error: "this process takes no invocations" });
   try {
@@ -47,7 +47,7 @@ export function onParentGone(cleanup: () => Promise<void> | void): void {
 }
 
 /** Serves twelve dev's calls until the IPC channel closes, then runs `shutdown` and exits. */
-export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown>; shutdown?(): Promise<void>; load?(): number }): void {
+export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown>; shutdown?(): Promise<void>; load?(): number | Promise<number> }): void {
   invoke = handlers.invoke;
   load = handlers.load;
   if (handlers.shutdown) onParentGone(handlers.shutdown);
