@@ -27,8 +27,10 @@ const waiting = new Map<string, { text: string; resolve(): void; reject(error: E
 
 /**
  * One send() under twelve dev: each call into twelve dev's broker crosses from workerd to Node
- * and back, so the sends a handler makes in one turn (`Promise.all(items.map(...))`) go in one
- * call, in their order; a body the broker refuses rejects only its own send().
+ * and back, so the sends a handler makes together (`Promise.all(items.map(...))`) go in one
+ * call, in their order; a body the broker refuses rejects only its own send(). Together means
+ * within the same run of promise jobs: a Worker may not settle another request's promises
+ * (workerd cancels that request as hung), and one run of jobs belongs to one request.
  */
 function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: number | undefined): Promise<void> {
   const key = `${worker}\n${delaySeconds ?? ""}`;
@@ -36,7 +38,15 @@ function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: 
     const group = waiting.get(key);
     if (group) return void group.push({ text, resolve, reject });
     waiting.set(key, [{ text, resolve, reject }]);
-    setTimeout(() => {
+    // Flushed once a promise job finds that no send joined since the one before it.
+    let seen = 0;
+    const settle = () => {
+      const count = waiting.get(key)?.length ?? 0;
+      if (count !== seen) return void ((seen = count), queueMicrotask(settle));
+      flush();
+    };
+    queueMicrotask(settle);
+    const flush = () => {
       const sends = waiting.get(key) ?? [];
       waiting.delete(key);
       const request = `{"worker":${JSON.stringify(worker)},"bodies":[${sends.map((x) => x.text).join(",")}]${delaySeconds !== undefined ? `,"delaySeconds":${delaySeconds}` : ""}}`;
@@ -51,7 +61,7 @@ function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: 
       }).catch((error: Error) => {
         for (const x of sends) x.reject(error);
       });
-    }, 0);
+    };
   });
 }
 
