@@ -58,6 +58,13 @@ describe(`twelve dev --target ${target}`, () => {
     expect(messages("load")).toHaveLength(200);
   });
 
+  it("send()s made at once by requests served at the same time all arrive, and each request gets its answer", async () => {
+    // Two at once: the web process's cap (on the aws engine a third would get 429, as Lambda throttles).
+    const answers = await Promise.all([0, 1].map((r) => post("/enqueue-together", { prefix: `together${r}`, count: 120 })));
+    expect(answers.map((a) => a.status)).toEqual([202, 202]);
+    await reports.waitFor((m) => m.event === "message" && String(m.id).startsWith("together"), (m) => new Set(m.map((r) => r.id)).size === 240, 30_000);
+  });
+
   it("sendBatch() delivers every body; one body too large for the queue is named, and nothing of that batch is sent", async () => {
     const sent = await post("/enqueue-batch", { prefix: "batched", count: 37 });
     expect([sent.status, await sent.json()]).toEqual([202, { queued: 37 }]);
