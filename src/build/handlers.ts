@@ -41,16 +41,30 @@ async function problemOf(process: Process): Promise<Problem | undefined> {
   return { ...where, message: `${process.entryAsWritten} has no ${key} handler${describeKeys(process, keys)}: export default ${shape}` };
 }
 
+/** Each entry's last text and what it parsed to: a build checks what loading the config just did. */
+const parsed = new Map<string, { text: string; program: Program | undefined }>();
+
 async function parseEntry(file: string): Promise<Program | undefined> {
   const loader = LOADERS[path.extname(file)];
   if (!loader) return undefined;
+  let text: string;
   try {
-    // es2024, as the bundles, also lowers decorators, which acorn does not parse.
-    const { code } = await transform(await fs.readFile(file, "utf8"), { loader, target: "es2024", sourcefile: file, logLevel: "silent" });
-    return parse(code, { ecmaVersion: "latest", sourceType: "module" });
+    text = await fs.readFile(file, "utf8");
   } catch {
     return undefined;
   }
+  const known = parsed.get(file);
+  if (known?.text === text) return known.program;
+  let program: Program | undefined;
+  try {
+    // es2024, as the bundles, also lowers decorators, which acorn does not parse.
+    const { code } = await transform(text, { loader, target: "es2024", sourcefile: file, logLevel: "silent" });
+    program = parse(code, { ecmaVersion: "latest", sourceType: "module" });
+  } catch {
+    program = undefined;
+  }
+  parsed.set(file, { text, program });
+  return program;
 }
 
 /** What the module exports as default: the node, "none" (an ES module without one), or "unknown". */
