@@ -1,9 +1,12 @@
 // `twelve dlq --stage` against the emulators: listing, redriving and purging N dead letters on
 // AWS (moto behind nothing: the SDK's own calls) and Cloudflare (the API stand-in).
-// npm run bench -- dlq-emulators   (BENCH_DLQ_COUNT=10000 by default; BENCH_DLQ_AWS_COUNT for moto)
+// npm run bench -- dlq-emulators   (BENCH_DLQ_COUNT=10000 by default; BENCH_DLQ_AWS_COUNT for moto, 0 skips it)
+// On Cloudflare the dead-letter queue has the HTTP pull consumer twelve deploy gives it, so the
+// listing pulls past peek's first 100; it must show every one and leave every one in the queue.
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { adapters } from "../adapters/index.ts";
 import { cloudflareApi } from "../adapters/cloudflare/client.ts";
+import { desiredPullConsumers, pullConsumerBody } from "../adapters/cloudflare/resources/pull-consumer.ts";
 import type { DeadLetters } from "../src/adapter.ts";
 import { loadConfig } from "../src/config/load.ts";
 import type { WorkerProcess } from "../src/formation/types.ts";
@@ -37,13 +40,25 @@ export async function benchDlqEmulators(): Promise<void> {
       const api = cloudflareApi(env, undefined);
       for (const name of ["shop-bench-mailer", "shop-bench-mailer-dlq"]) await api.send("POST", "/queues", { queue_name: name });
       const dlq = cf.queueByName("shop-bench-mailer-dlq")!;
+      // As twelve deploy makes it (resources/pull-consumer.ts).
+      await api.send("POST", `/queues/${dlq.queue_id}/consumers`, pullConsumerBody(desiredPullConsumers(formation, "bench")[0]!));
       for (let i = 0; i < count; i++) dlq.messages.push({ id: `m${i}`, body: { i }, content_type: "json", delay_seconds: 0, sent_on: new Date().toISOString() });
       const letters = (await adapters.cloudflare.connect(formation, "bench", { env, debug: () => {} })).deadLetters;
-      console.log(`  Cloudflare (stand-in), ${count.toLocaleString("en")} dead letters: ${await time(letters, formation.processes.find((p) => p.name === "mailer") as WorkerProcess)}`);
+      const mailer = formation.processes.find((p) => p.name === "mailer") as WorkerProcess;
+      const started = performance.now();
+      let listed = 0;
+      for await (const _ of letters.list(mailer, () => {})) listed++;
+      const list = performance.now() - started;
+      const pulls = cf.calls.filter((c) => c.path.endsWith("/messages/pull")).length;
+      const kept = dlq.messages.length;
+      const leased = dlq.messages.filter((m) => m.lease).length;
+      if (listed !== count || kept !== count || leased !== 0) throw new Error(`Cloudflare listing: ${listed} shown, ${kept} kept, ${leased} still leased, of ${count}`);
+      console.log(`  Cloudflare (stand-in), ${count.toLocaleString("en")} dead letters: list ${fmt(list)} (${listed} shown in ${pulls} pulls, all kept, none leased); ${await time(letters, mailer)}`);
     } finally {
       await cf.stop();
     }
     // AWS, moto.
+    if (awsCount === 0) return;
     const moto = await startMoto();
     try {
       const env = { ...process.env, ...awsTestEnv(moto.endpoint) };

@@ -2,8 +2,10 @@ import type { DeadLetter, DeadLetters, DeadLetterSummary } from "../../src/adapt
 import { failure } from "../../src/errors.ts";
 import { deadLetterQueueName, queueName } from "../../src/formation/names.ts";
 import type { Formation, WorkerProcess } from "../../src/formation/types.ts";
+import type { MessageAckParams, MessagePullResponse } from "cloudflare/resources/queues/messages";
 import type { CloudflareApi } from "./client.ts";
-import { findQueue, queueBacklog } from "./resources/queue.ts";
+import { PULL_BATCH_SIZE, PULL_VISIBILITY_TIMEOUT_MS, pullConsumer } from "./resources/pull-consumer.ts";
+import { findQueue, queueBacklog, type NamedQueue } from "./resources/queue.ts";
 import type { DeadLetterEnvelope } from "./runtime/worker.ts";
 
 /** Cloudflare's peek returns at most this many messages, always the queue's first ones. */
@@ -18,15 +20,23 @@ interface Peeked {
   timestamp_ms?: number;
 }
 
+/** Lease ids released (or acked) per ack call, so that no one call is huge. */
+const ACK_CHUNK = 1000;
+
+type Pulled = MessagePullResponse.Message;
+
 /**
  * `twelve dlq --stage` on Cloudflare: each worker's dead-letter queue `A-S-<worker>-dlq`, read
  * with Queues' peek, which leases nothing and counts no delivery, and emptied with purge by
  * the peeked messages' refs (which counts no delivery either). Peek sees only a queue's first
- * 100 messages, and has no cursor: a listing of a longer queue shows those and says how many
- * more there are; `--redrive` and `--purge` of all go through the whole queue, 100 at a time
- * (each page leaves, and the next 100 come to the front). Pulling would reach the rest, but a
- * pull leases and counts an attempt, and would need a pull consumer on the queue: twelve does
- * not. Clocks have no dead-letter queue on Cloudflare (a failed cron run is not kept).
+ * 100 messages, and has no cursor: `--redrive` and `--purge` of all go through the whole
+ * queue, 100 at a time (each page leaves, and the next 100 come to the front), and a listing
+ * of a longer queue pulls through the queue's HTTP pull consumer (resources/pull-consumer.ts):
+ * each pull leases the next 100, so the listing reaches them all, and when it ends (done,
+ * failed or broken off) every lease is released at once, nothing acked. A pull counts a
+ * delivery in Cloudflare's counter, not in twelve's envelope (the attempts `twelve dlq`
+ * shows), and a message at its last delivery is sent to the queue again before it would go.
+ * Clocks have no dead-letter queue on Cloudflare (a failed cron run is not kept).
  */
 export function cloudflareDeadLetters(api: CloudflareApi, formation: Formation, stage: string): DeadLetters {
   const dlqOf = (process: { name: string }) => deadLetterQueueName(formation.app, stage, process.name);
@@ -58,6 +68,51 @@ export function cloudflareDeadLetters(api: CloudflareApi, formation: Formation, 
     return { done, missing: (ids ?? []).filter((id) => !found.has(id)) };
   }
 
+  /**
+   * Every message of the queue, page by page, each page's dead letters yielded as it comes;
+   * only lease ids (and Cloudflare's message ids, to know a message seen twice) are kept.
+   * Every lease is released in the end, whatever ends the listing: the generator's return()
+   * (a caller's break) and a failed call run the finally block too.
+   */
+  async function* pullAll(queue: NamedQueue, backlog: number | null, maxRetries: number, progress: (done: number, total: number | null) => void) {
+    const leases: string[] = [];
+    const seen = new Set<string>();
+    let done = 0;
+    try {
+      for (;;) {
+        const pulled = await api.send<MessagePullResponse>("POST", `/queues/${queue.queue_id}/messages/pull`, { batch_size: PULL_BATCH_SIZE, visibility_timeout_ms: PULL_VISIBILITY_TIMEOUT_MS });
+        const page: DeadLetter[] = [];
+        for (const m of pulled.messages ?? []) {
+          const message = decoded(m);
+          // At its last delivery: a release would delete it, so it goes to the queue again (a new
+          // message, the same body) before its lease is acked; delayed past this listing's leases,
+          // so that this listing does not meet it twice.
+          if ((m.attempts ?? 0) >= maxRetries) {
+            await api.send("POST", `/queues/${queue.queue_id}/messages`, { ...resentBody(message), delay_seconds: PULL_VISIBILITY_TIMEOUT_MS / 1000 });
+            await api.send("POST", `/queues/${queue.queue_id}/messages/ack`, { acks: [{ lease_id: m.lease_id }], retries: [] } satisfies Omit<MessageAckParams, "account_id">);
+          } else if (m.lease_id) leases.push(m.lease_id);
+          // A lease that ran out (a listing slower than PULL_VISIBILITY_TIMEOUT_MS) brings a message back.
+          if (seen.has(m.id ?? "")) continue;
+          seen.add(m.id ?? "");
+          page.push(deadLetterOf(message));
+        }
+        if (page.length === 0) break;
+        done += page.length;
+        progress(done, backlog ?? pulled.message_backlog_count ?? null);
+        yield* page;
+      }
+    } finally {
+      await release(queue.queue_id, leases);
+    }
+  }
+  /** Back in the queue at once, in place, with no delay; no delivery acked. */
+  async function release(queueId: string, leases: string[]) {
+    for (let i = 0; i < leases.length; i += ACK_CHUNK) {
+      const retries = leases.slice(i, i + ACK_CHUNK).map((lease_id) => ({ lease_id, delay_seconds: 0 }));
+      await api.send("POST", `/queues/${queueId}/messages/ack`, { acks: [], retries } satisfies Omit<MessageAckParams, "account_id">);
+    }
+  }
+
   return {
     async summary() {
       return Promise.all(
@@ -76,11 +131,18 @@ export function cloudflareDeadLetters(api: CloudflareApi, formation: Formation, 
     async *list(process, progress) {
       if (process.type === "clock") return;
       const queue = await queueOf(dlqOf(process));
-      const [page, backlog] = await Promise.all([peek(queue.queue_id), queueBacklog(api, queue.queue_id)]);
+      const backlog = await queueBacklog(api, queue.queue_id);
+      const consumer = pullConsumer(queue);
+      // Peek where it sees everything (it counts no delivery); pull past its first 100.
+      if (consumer && (backlog === null || backlog > PEEK_MAX)) {
+        yield* pullAll(queue, backlog, consumer.settings?.max_retries ?? 3, progress);
+        return;
+      }
+      const page = await peek(queue.queue_id);
       yield* page.map(deadLetterOf);
       progress(page.length, backlog);
       if (backlog !== null && backlog > page.length) {
-        console.error(`note Cloudflare's peek shows a queue's first ${PEEK_MAX} messages: ${backlog - page.length} more dead letters of ${process.name} are not listed (--redrive or --purge without --id reaches them all)`);
+        console.error(`note Cloudflare's peek shows a queue's first ${PEEK_MAX} messages: ${backlog - page.length} more dead letters of ${process.name} are not listed; twelve deploy gives ${queue.queue_name} the HTTP pull consumer a listing of them all needs (--redrive or --purge without --id reaches them all now)`);
       }
     },
 
@@ -114,8 +176,36 @@ function parsedBody(m: Peeked): unknown {
   }
 }
 
-function envelopeOf(body: unknown): DeadLetterEnvelope | undefined {
+function envelopeOf(body: unknown): (DeadLetterEnvelope & { diedAt?: number }) | undefined {
   return body !== null && typeof body === "object" && (body as Record<string, unknown>)["twelve:dead-letter"] === 1 ? (body as DeadLetterEnvelope) : undefined;
+}
+
+/**
+ * A pulled message as a peeked one: a pull consumer gets json and bytes bodies base64-encoded
+ * ("Your consumer will need to decode the json and bytes types",
+ * developers.cloudflare.com/queues/configuration/pull-consumers/); one that is not is taken as is.
+ */
+function decoded(m: Pulled): Peeked {
+  const type = String((m.metadata as Record<string, unknown> | undefined)?.["CF-Content-Type"] ?? "json");
+  const { lease_id: _lease, metadata, ...rest } = m;
+  const base = { ...rest, ...(metadata ? { metadata: metadata as Record<string, unknown> } : {}) };
+  if (type !== "json" && type !== "bytes") return base;
+  const text = Buffer.from(m.body ?? "", "base64").toString("utf8");
+  if (type === "bytes") return { ...base, body: text };
+  try {
+    JSON.parse(text);
+    return { ...base, body: text };
+  } catch {
+    return base;
+  }
+}
+
+/** A message sent to its queue again as it is, an envelope keeping when it died. */
+function resentBody(m: Peeked): { body: unknown; content_type: "json" | "text" } {
+  const body = parsedBody(m);
+  const envelope = envelopeOf(body);
+  if (envelope) return { body: { ...envelope, diedAt: envelope.diedAt ?? m.timestamp_ms ?? null }, content_type: "json" };
+  return contentType(m) === "json" ? { body, content_type: "json" } : { body: String(m.body ?? ""), content_type: "text" };
 }
 
 function idOf(m: Peeked): string {
@@ -125,7 +215,8 @@ function idOf(m: Peeked): string {
 export function deadLetterOf(m: Peeked): DeadLetter {
   const body = parsedBody(m);
   const envelope = envelopeOf(body);
-  if (envelope) return { id: envelope.id, sentAt: envelope.sentAt, diedAt: m.timestamp_ms ?? null, attempts: envelope.attempts, body: envelope.body, error: envelope.error };
+  // diedAt: kept in the envelope by a message sent again at its last pull (resentBody).
+  if (envelope) return { id: envelope.id, sentAt: envelope.sentAt, diedAt: envelope.diedAt ?? m.timestamp_ms ?? null, attempts: envelope.attempts, body: envelope.body, error: envelope.error };
   // Moved by Queues itself (the Worker crashed or ran out of time on the last attempt): no reason kept.
   return { id: m.id ?? "", sentAt: m.timestamp_ms ?? null, diedAt: null, attempts: null, body, error: null };
 }

@@ -9,7 +9,7 @@ import type { Formation } from "../../src/formation/types.ts";
 export function cloudflarePolicy(formation: Formation, stage: string): DeployPolicy {
   const permissions = [
     { scope: "Account", group: "Workers Scripts", access: "Edit", for: "plan, deploy, destroy, ps, scale: the Workers, their secrets, crons, consumers, Durable Object classes (a clock's lease) and workers.dev routes" },
-    { scope: "Account", group: "Queues", access: "Edit", for: "deploy, destroy, ps, run: the queues, the deploy lock (a queue), sending a message" },
+    { scope: "Account", group: "Queues", access: "Edit", for: "deploy, destroy, ps, run, dlq: the queues, the dead-letter queues' HTTP pull consumers, the deploy lock (a queue), sending a message; dlq pulls and releases (acks) dead letters to list them" },
     { scope: "Account", group: "Account Settings", access: "Read", for: "deploy: the account and its workers.dev subdomain" },
     { scope: "Account", group: "Workers Tail", access: "Read", for: "logs --follow" },
   ];

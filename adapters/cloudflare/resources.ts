@@ -9,6 +9,7 @@ import type { WranglerConfig } from "./wrangler.ts";
 import { RUN_TOKEN_SECRET } from "./runtime/clock.ts";
 import type { CloudflareContext, QueueView, ScriptView } from "./resources/common.ts";
 import { applyConsumer, consumerRules, desiredConsumers, readConsumers, workerConsumer, type ConsumerResource } from "./resources/consumer.ts";
+import { applyPullConsumer, desiredPullConsumers, pullConsumerRules, readPullConsumers, type PullConsumerResource } from "./resources/pull-consumer.ts";
 import { applyQueue, desiredQueues, isDeadLetterQueue, listQueues, ownQueues, queueRules, type QueueResource } from "./resources/queue.ts";
 import { applyWorker, desiredWorker, ownScripts, readWorkers, secretsDigest, uploads, workerRules, type WorkerResource } from "./resources/worker.ts";
 
@@ -17,8 +18,8 @@ import { applyWorker, desiredWorker, ownScripts, readWorkers, secretsDigest, upl
  * resource (resources/*.ts). This file puts them together: what the formation asks for, one
  * read of the whole stage, and the order of the phases a deploy applies them in.
  */
-export type CloudflareResource = QueueResource | WorkerResource | ConsumerResource;
-export type { ConsumerResource, QueueResource, WorkerResource };
+export type CloudflareResource = QueueResource | WorkerResource | ConsumerResource | PullConsumerResource;
+export type { ConsumerResource, PullConsumerResource, QueueResource, WorkerResource };
 
 export interface CloudflareTarget {
   stage: string;
@@ -32,7 +33,8 @@ export interface CloudflareTarget {
 export function desiredResources(formation: Formation, manifest: Manifest, buildDir: string, target: CloudflareTarget): CloudflareResource[] {
   const secretNames = [...formation.secrets].sort();
   const secrets = secretsDigest(target.secrets, `${target.account}:${formation.app}:${target.stage}`);
-  const resources: CloudflareResource[] = desiredQueues(formation, target.stage);
+  // Each dead-letter queue's HTTP pull consumer: twelve dlq lists through it (dlq.ts).
+  const resources: CloudflareResource[] = [...desiredQueues(formation, target.stage), ...desiredPullConsumers(formation, target.stage)];
   for (const built of manifest.processes) {
     const configPath = path.join(buildDir, built.artifacts.wrangler?.path ?? `${built.name}/wrangler.json`);
     const config = JSON.parse(fs.readFileSync(configPath, "utf8")) as WranglerConfig;
@@ -53,15 +55,16 @@ export interface DeployedState {
 
 /**
  * What is deployed on Cloudflare for an app and stage, in the resources' shape: its Workers
- * with their crons, workers.dev flag and secret names; its queues and their Worker consumers.
- * `wantedWorkers`: names the formation wants, taken even untagged. Reads run in parallel.
+ * with their crons, workers.dev flag and secret names; its queues, their Worker consumers and
+ * the dead-letter queues' HTTP pull consumers. `wantedWorkers`: names the formation wants,
+ * taken even untagged. Reads run in parallel.
  */
 export async function readDeployed(api: CloudflareApi, app: string, stage: string, wantedWorkers: string[] = []): Promise<DeployedState> {
   const [scripts, queues] = await Promise.all([api.get<ScriptView[]>("/workers/scripts"), listQueues(api)]);
   const mine = ownQueues(queues, scripts, app, stage);
   const workers = await readWorkers(api, ownScripts(scripts, app, stage, wantedWorkers), `${app}-${stage}-`);
   return {
-    resources: [...mine.map((q): QueueResource => ({ kind: "queue", name: q.queue_name, id: q.queue_id })), ...workers, ...readConsumers(mine)],
+    resources: [...mine.map((q): QueueResource => ({ kind: "queue", name: q.queue_name, id: q.queue_id })), ...workers, ...readConsumers(mine), ...readPullConsumers(mine)],
     queueIds: Object.fromEntries(queues.map((q) => [q.queue_name, q.queue_id])),
     scripts,
   };
@@ -69,7 +72,7 @@ export async function readDeployed(api: CloudflareApi, app: string, stage: strin
 
 /** How each kind compares, and which deployed resources stay when they would go. */
 export const cloudflarePlanRules: Pick<PlanOptions<CloudflareResource>, "rules" | "keep"> = {
-  rules: { queue: queueRules, worker: workerRules, consumer: consumerRules },
+  rules: { queue: queueRules, worker: workerRules, consumer: consumerRules, "pull-consumer": pullConsumerRules },
   // A queue still holding messages (per its metrics) is kept until --force.
   keep: (deployed) => (deployed.kind === "queue" ? whyKept(deployed.backlog) : undefined),
 };
@@ -81,7 +84,8 @@ export const UPLOADS_AT_ONCE = 4;
  * The order of a deploy, as phases: queues (a Worker may only bind or consume a queue that
  * exists); Workers whose code changed (`wrangler deploy`, a few at
  * once, with their secrets; then twelve's tags); the other Workers' settings through the API;
- * consumers. Deletes run the other way round: consumers, Workers, queues, dead-letter queues.
+ * consumers (the dead-letter queues' HTTP pull consumers among them). Deletes run the other way
+ * round: consumers, Workers, queues, dead-letter queues.
  */
 export function cloudflareStep(ctx: CloudflareContext): (change: Change<CloudflareResource>) => Step {
   return (change) => {
@@ -93,6 +97,8 @@ export function cloudflareStep(ctx: CloudflareContext): (change: Change<Cloudfla
         return uploads(change) ? { phase: 2, limit: UPLOADS_AT_ONCE, timed: true, run: () => applyWorker(ctx, change) } : { phase: 3, run: () => applyWorker(ctx, change) };
       case "consumer":
         return { phase: 4, run: () => applyConsumer(ctx, change) };
+      case "pull-consumer":
+        return { phase: 4, run: () => applyPullConsumer(ctx, change) };
     }
   };
 }

@@ -90,13 +90,13 @@ describe("a Cloudflare clock deployed, run now and read back", () => {
   });
 
   it("twelve run --stage runs the clock now through its Worker; skipped while a run is going; ps shows the last run", { timeout: 120_000 }, async () => {
-    // The deployed code and secret, as the stand-in holds them, in workerd; each run takes 6 s,
+    // The deployed code and secret, as the stand-in holds them, in workerd; each run takes 15 s,
     // so a run started here is still going while twelve (a new Node process each time) looks.
     const slow = api.state.scripts.get("leases-ci-slow")!;
     const token = slow.secrets.get(RUN_TOKEN_SECRET)!;
     const config = JSON.parse(fs.readFileSync(path.join(dir, ".twelve/build/cloudflare/slow/wrangler.json"), "utf8")) as WranglerConfig;
     const code = slow.modules.find((m) => m.name === slow.mainModule)!.content;
-    mf = new Miniflare({ cf: false, enableDevRegistry: false, host: "127.0.0.1", workers: [clockWorker(config, code, { [RUN_TOKEN_SECRET]: token, RUN_MS: "6000" })] });
+    mf = new Miniflare({ cf: false, enableDevRegistry: false, host: "127.0.0.1", workers: [clockWorker(config, code, { [RUN_TOKEN_SECRET]: token, RUN_MS: "15000" })] });
     const url = (await mf.ready).toString().replace(/\/$/, "");
     const runEnv = { ...env, TWELVE_CLOUDFLARE_WORKER_URL: url };
 

@@ -68,6 +68,8 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(plan.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).sort()).toEqual([
       "create consumer shop-ci-audit",
       "create consumer shop-ci-mailer",
+      "create pull-consumer shop-ci-audit-dlq",
+      "create pull-consumer shop-ci-mailer-dlq",
       "create queue shop-ci-audit",
       "create queue shop-ci-audit-dlq",
       "create queue shop-ci-mailer",
@@ -106,6 +108,8 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     const mailer = api.queueByName("shop-ci-mailer");
     expect(mailer?.consumers).toEqual([expect.objectContaining({ script_name: "shop-ci-mailer", dead_letter_queue: "shop-ci-mailer-dlq", settings: expect.objectContaining({ batch_size: 10, max_retries: 3, max_concurrency: 5 }) })]);
     expect(api.queueByName("shop-ci-audit")?.consumers[0]?.settings).toMatchObject({ batch_size: 5, max_retries: 1, max_concurrency: 2 });
+    // Each dead-letter queue's HTTP pull consumer: twelve dlq lists through it.
+    for (const dlq of ["shop-ci-mailer-dlq", "shop-ci-audit-dlq"]) expect(api.queueByName(dlq)?.consumers).toEqual([expect.objectContaining({ type: "http_pull", settings: { batch_size: 100, max_retries: 100, visibility_timeout_ms: 900_000 } })]);
 
     for (const name of api.state.scripts.keys()) expect(script(name).secrets.get("MAIL_API_KEY")).toBe(SECRET);
     expect(JSON.stringify(calls)).not.toContain(SECRET);
@@ -119,7 +123,7 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as { changes: unknown[]; unchanged: number; calls: { writes: number; uploads: number }; urls: Record<string, string> };
     expect(report.changes).toEqual([]);
-    expect(report.unchanged).toBe(10);
+    expect(report.unchanged).toBe(12);
     expect(report.calls).toMatchObject({ writes: 0, uploads: 0 });
     expect(report.urls).toEqual({ web: "https://shop-ci-web.twelve-test.workers.dev" });
     expect(writes(calls)).toEqual([]);
@@ -250,7 +254,7 @@ describe("twelve plan, deploy, scale, ps, run, logs and destroy on Cloudflare", 
     expect(again.code, again.stderr).toBe(0);
     const plan = JSON.parse((await twelve("plan", "--json")).stdout) as { changes: unknown[]; unchanged: number };
     expect(plan.changes).toEqual([]);
-    expect(plan.unchanged).toBe(6);
+    expect(plan.unchanged).toBe(7);
     expect(script("shop-ci-nightly").crons.map((c) => c.cron)).toEqual(["0 1,2 * * *"]);
     expect(script("shop-ci-web").tags).toContain("twelve-app:shop");
     expect(api.queueByName("shop-ci-mailer")?.consumers).toHaveLength(1);

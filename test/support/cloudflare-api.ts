@@ -61,7 +61,21 @@ export interface QueueRecord {
   settings: { delivery_delay?: number; delivery_paused?: boolean; message_retention_period?: number };
   consumers: QueueConsumerRecord[];
   /** Messages pushed through the REST API (POST /queues/:id/messages); nothing consumes them. */
-  messages: { id: string; body: unknown; content_type: string; delay_seconds: number; sent_on: string }[];
+  messages: QueueMessageRecord[];
+}
+
+export interface QueueMessageRecord {
+  id: string;
+  body: unknown;
+  content_type: string;
+  delay_seconds: number;
+  sent_on: string;
+  /** Deliveries to a pull consumer so far (peek counts none). */
+  attempts?: number;
+  /** The lease of its current pull, if one holds it: invisible until it ends. */
+  lease?: { id: string; until: number };
+  /** Not deliverable before (ms): a retry's delay_seconds. */
+  visibleAt?: number;
 }
 
 export interface ModulePart {
@@ -567,8 +581,9 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
       const s = script(scriptName);
       if (!s.handlers.includes("queue")) throw new HttpError(400, ERR.queueHandlerMissing);
     }
-    // One Worker consumer per queue (an HTTP pull consumer may sit beside it).
-    if (q.consumers.some((c) => c !== replacing && c.type === type)) throw new HttpError(400, ERR.consumerExists);
+    // One consumer per queue: "A queue cannot have both a Worker (push) consumer and an HTTP
+    // (pull) consumer" (developers.cloudflare.com/queues/configuration/pull-consumers/).
+    if (q.consumers.some((c) => c !== replacing)) throw new HttpError(400, ERR.consumerExists);
     return {
       consumer_id: replacing?.consumer_id ?? hex(16),
       type,
@@ -855,7 +870,7 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     const delay = body.delay_seconds ?? 0;
     // "delaySeconds (when sending or retrying): 24 hours" (developers.cloudflare.com/queues/platform/limits/).
     if (typeof delay !== "number" || delay < 0 || delay > 86_400) throw new HttpError(400, { code: ERR.validation, message: "delay_seconds must be from 0 to 86400" });
-    q.messages.push({ id: hex(16), body: body.body, content_type: String(contentType), delay_seconds: delay, sent_on: now() });
+    q.messages.push({ id: hex(16), body: body.body, content_type: String(contentType), delay_seconds: delay, sent_on: now(), ...(delay > 0 ? { visibleAt: Date.now() + delay * 1000 } : {}) });
     return ok(null);
   });
   // Peek: the queue's first messages without leasing them; each carries a ref the purge endpoint
@@ -866,9 +881,9 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     const size = json().batch_size ?? 10;
     if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > PEEK_MAX) throw new HttpError(400, { code: ERR.validation, message: `batch_size must be from 1 to ${PEEK_MAX}` });
     return ok({
-      messages: q.messages.slice(0, size).map((m) => ({
+      messages: [...q.messages].filter((m) => visible(q, m)).slice(0, size).map((m) => ({
         id: m.id,
-        attempts: 0,
+        attempts: m.attempts ?? 0,
         body: m.content_type === "json" ? JSON.stringify(m.body) : String(m.body),
         metadata: { "CF-sourceMessageSource": "api", "CF-Content-Type": m.content_type },
         ref: Buffer.from(`ref:${q.queue_id}:${m.id}`).toString("base64url"),
@@ -922,6 +937,112 @@ export async function startCloudflareApi(options: StandInOptions = {}): Promise<
     q.consumers = q.consumers.filter((x) => x.consumer_id !== p[2]);
     if (q.consumers.length === before) throw new HttpError(404, { code: 11002, message: "workers.api.error.consumer_not_found" });
     return ok(null);
+  });
+
+  // ---- HTTP pull consumers: pull with leases, ack and retry ------------------------------
+  // As developers.cloudflare.com/queues/configuration/pull-consumers/ and the SDK's types
+  // (cloudflare/resources/queues/messages: MessagePullResponse, MessageAckParams) have them:
+  // - pull needs the queue's http_pull consumer; it leases up to batch_size (1..100) visible
+  //   messages for visibility_timeout_ms (the consumer's setting by default; at most 12 hours),
+  //   counts a delivery on each (`attempts`) and answers { messages: [{ id, attempts, body,
+  //   lease_id, metadata, timestamp_ms }], message_backlog_count }; json and bytes bodies are
+  //   base64 ("Your consumer will need to decode the json and bytes types").
+  // - a leased message is invisible (to pull and peek) until its lease is acked (deleted),
+  //   retried (visible again after delay_seconds) or runs out.
+  // - a delivery that ends unacked (retried, or its lease ran out) when `attempts` has reached
+  //   the consumer's max_retries is the message's last: "the message will not be re-delivered
+  //   and will be deleted from the queue permanently" (or moved to its dead_letter_queue).
+  // - an ack of a lease that is no longer valid is accepted (Queues is "permissive").
+  // A released message keeps its place in the queue, so the stand-in's order never changes.
+
+  /** Code not confirmed from a public source: what pull answers on a queue without an HTTP pull consumer. */
+  const NO_PULL_CONSUMER = { code: 11003, message: "workers.api.error.queue_has_no_http_pull_consumer" };
+  const pullConsumerOf = (q: QueueRecord) => q.consumers.find((c) => c.type === "http_pull");
+  const leases = new Map<string, { q: QueueRecord; m: QueueMessageRecord }>();
+  /** Deliverable now; a lease that ran out ends its delivery first. */
+  function visible(q: QueueRecord, m: QueueMessageRecord, at = Date.now()): boolean {
+    if (m.lease && m.lease.until <= at && endDelivery(q, m, 0) === "gone") return false;
+    return !m.lease && (m.visibleAt ?? 0) <= at;
+  }
+  /** A delivery that ended unacked: visible again after `delay`, unless it was the message's last. */
+  function endDelivery(q: QueueRecord, m: QueueMessageRecord, delaySeconds: number): "gone" | "back" {
+    if (m.lease) leases.delete(m.lease.id);
+    delete m.lease;
+    const consumer = pullConsumerOf(q);
+    if ((m.attempts ?? 0) >= (consumer?.settings.max_retries ?? 3)) {
+      const at = q.messages.indexOf(m);
+      if (at >= 0) q.messages.splice(at, 1);
+      const dlq = consumer?.dead_letter_queue ? queueByName(consumer.dead_letter_queue) : undefined;
+      if (dlq) dlq.messages.push({ ...m, id: hex(16), attempts: 0, sent_on: now() });
+      return "gone";
+    }
+    m.visibleAt = Date.now() + delaySeconds * 1000;
+    return "back";
+  }
+  /** The message a lease still holds (one purged, acked or whose lease ran out has none). */
+  const leasedMessage = (leaseId: unknown) => {
+    const found = leases.get(String(leaseId));
+    return found && found.m.lease?.id === leaseId && state.queues.get(found.q.queue_id) === found.q ? found : undefined;
+  };
+  route("POST", `${A}/queues/:queue/messages/pull`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    const consumer = pullConsumerOf(q);
+    if (!consumer) throw new HttpError(400, { ...NO_PULL_CONSUMER, message: `${NO_PULL_CONSUMER.message}: queue "${q.queue_name}" has no HTTP pull consumer` });
+    const body = json();
+    const size = body.batch_size ?? consumer.settings.batch_size ?? 5;
+    const timeout = body.visibility_timeout_ms ?? consumer.settings.visibility_timeout_ms ?? 30_000;
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > 100) throw new HttpError(400, { code: ERR.validation, message: "batch_size must be from 1 to 100" });
+    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 0 || timeout > 43_200_000) throw new HttpError(400, { code: ERR.validation, message: "visibility_timeout_ms must be from 0 to 43200000" });
+    const at = Date.now();
+    const batch = [...q.messages].filter((m) => visible(q, m, at)).slice(0, size);
+    const messages = batch.map((m) => {
+      m.attempts = (m.attempts ?? 0) + 1;
+      m.lease = { id: Buffer.from(`lease:${hex(12)}`).toString("base64url"), until: at + timeout };
+      leases.set(m.lease.id, { q, m });
+      const text = m.content_type === "json" ? JSON.stringify(m.body) : String(m.body);
+      return {
+        id: m.id,
+        attempts: m.attempts,
+        body: m.content_type === "text" ? text : Buffer.from(text).toString("base64"),
+        lease_id: m.lease.id,
+        metadata: { "CF-sourceMessageSource": "api", "CF-Content-Type": m.content_type },
+        timestamp_ms: Date.parse(m.sent_on),
+      };
+    });
+    return ok({ messages, message_backlog_count: q.messages.length });
+  });
+  route("POST", `${A}/queues/:queue/messages/ack`, ({ p, json }) => {
+    const q = queue(p[1] ?? "");
+    if (!pullConsumerOf(q)) throw new HttpError(400, { ...NO_PULL_CONSUMER, message: `${NO_PULL_CONSUMER.message}: queue "${q.queue_name}" has no HTTP pull consumer` });
+    const { acks = [], retries = [] } = json() as { acks?: { lease_id?: string }[]; retries?: { lease_id?: string; delay_seconds?: number }[] };
+    if (!Array.isArray(acks) || !Array.isArray(retries)) throw new HttpError(400, { code: ERR.validation, message: "acks and retries: expected lists of { lease_id }" });
+    let ackCount = 0;
+    let retryCount = 0;
+    const warnings: Record<string, string> = {};
+    for (const a of acks) {
+      const found = leasedMessage(a.lease_id);
+      if (!found || found.q !== q) {
+        warnings[String(a.lease_id)] = "lease not found or expired";
+        continue;
+      }
+      leases.delete(String(a.lease_id));
+      delete found.m.lease;
+      const at = q.messages.indexOf(found.m);
+      if (at >= 0) q.messages.splice(at, 1);
+      ackCount++;
+    }
+    for (const r of retries) {
+      const delay = r.delay_seconds ?? 0;
+      if (typeof delay !== "number" || delay < 0 || delay > 86_400) throw new HttpError(400, { code: ERR.validation, message: "delay_seconds must be from 0 to 86400" });
+      const found = leasedMessage(r.lease_id);
+      if (!found || found.q !== q) {
+        warnings[String(r.lease_id)] = "lease not found or expired";
+        continue;
+      }
+      endDelivery(q, found.m, delay);
+      retryCount++;
+    }
+    return ok({ ackCount, retryCount, warnings });
   });
 
   // ---- server ----------------------------------------------------------------------------

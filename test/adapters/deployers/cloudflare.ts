@@ -10,7 +10,8 @@ import type { DeployLane, DeployTarget } from "./target.ts";
 export async function cloudflareTarget(): Promise<DeployTarget> {
   return {
     target: "cloudflare",
-    resources: 6,
+    // 3 Workers, the queue, its dead-letter queue and its consumer, the dead-letter queue's HTTP pull consumer.
+    resources: 7,
     lane: cloudflareLane,
     stop: async () => {},
   };
