@@ -54,7 +54,7 @@ export interface AsyncInvoke {
  * due while the previous one still goes is throttled, and Lambda's event queue would retry it
  * for up to 6 hours, starting it hours late. Kept at most 60 s (Lambda's minimum, the same
  * window twelve dev gives a late run, src/dev/clock.ts LATE_LIMIT_MS) and never retried, such a
- * run is dropped, and its record (condition EventAgeExceeded, the run's scheduledTime in
+ * run starts at most 60 s late (if the previous run ends by then) or is dropped, and its record (condition EventAgeExceeded, the run's scheduledTime in
  * requestPayload) goes to the clock's dead-letter queue: that record is the skip, logged with
  * its scheduled time, since the wrapper never ran. A run that failed goes there too, with its
  * error: a retry would start a minute or more late.

@@ -10,8 +10,9 @@ import { installSqsTransport } from "./send.ts";
  *
  * One run at a time: the function's reserved concurrency is 1. A run due while the previous
  * one still goes is throttled by Lambda before this handler is reached, so it cannot log its
- * own skip: Lambda drops it within 60 s (the event invoke config, resources/function.ts) and
- * sends its record, with the run's scheduledTime, to the clock's dead-letter queue, which
+ * own skip: Lambda tries it again until it is 60 s old (the event invoke config,
+ * resources/function.ts), so it starts at most 60 s late if the previous run ends by then, and
+ * is otherwise dropped, its record (with the run's scheduledTime) sent to the clock's dead-letter queue, which
  * `twelve dlq CLOCK` lists as "skipped". Every run that does start ends with one CLOCK_RUN_LINE
  * in the log, which `twelve ps` reads as the clock's last run.
  */
