@@ -132,9 +132,12 @@ export interface ClockEvents {
 
 /**
  * A clock of twelve dev: fires `run` at every scheduled minute until stopped, and runs it when
- * asked (`twelve run`), with one rule for both, the rule of every runtime: one run at a time,
- * so a run due while the previous run is still going is skipped (and reported with its
- * scheduled time), never queued behind it.
+ * asked (`twelve run`), under the rule of every runtime: one run at a time, and a run starts
+ * within LATE_LIMIT_MS of its time or not at all. So a scheduled run due while the previous run
+ * is still going waits for it, and starts (late) if it ends within 60 s of the run's time, else
+ * it is skipped and reported with its scheduled time; never queued further behind it (AWS does
+ * this: Lambda tries a throttled run again until it is 60 s old). A run asked for now is
+ * skipped at once while one is going (as a direct invoke of the busy function is refused).
  */
 export function scheduleClock(schedule: string, timeZone: string, run: (scheduledTime: number) => Promise<void>, clock: Clock = systemClock, events: ClockEvents = {}) {
   const tab = parseCrontab(schedule);
@@ -149,14 +152,14 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
     return result;
   };
 
-  const fire = (scheduledTime: number): Promise<ClockRun> => {
+  const fire = (scheduledTime: number, waited = false): Promise<ClockRun> => {
     if (going) {
       const skipped: ClockRun = {
         scheduledTime,
         startedAt: null,
         outcome: "skipped",
         durationMs: null,
-        detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((clock.now() - going.startedAt) / 1000)} s ago) was still going; one run at a time`,
+        detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((clock.now() - going.startedAt) / 1000)} s ago) was still going${waited ? ` ${LATE_LIMIT_MS / 1000} s after this one's time` : ""}; one run at a time`,
       };
       events.skipped?.(skipped, going);
       last = skipped;
@@ -173,6 +176,31 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
     return done;
   };
 
+  /** Scheduled runs waiting for the run going, each with the timer of its last chance. */
+  const waiting = new Set<unknown>();
+  /** A scheduled run: now, or once the run going ends if that is within LATE_LIMIT_MS of its time. */
+  const fireWhenFree = (at: number) => {
+    if (!going) return void fire(at);
+    let done = false;
+    const lastChance = clock.setTimeout(() => {
+      waiting.delete(lastChance);
+      if (done || stopped) return;
+      done = true;
+      void fire(at, true);
+    }, Math.max(0, at + LATE_LIMIT_MS - clock.now()));
+    waiting.add(lastChance);
+    const whenFree = () => {
+      if (done || stopped) return;
+      // Another waiting run may have started first: wait for that one too.
+      if (going) return void going.done.then(whenFree);
+      done = true;
+      waiting.delete(lastChance);
+      clock.clearTimeout(lastChance);
+      void fire(at);
+    };
+    void going.done.then(whenFree);
+  };
+
   const arm = () => {
     if (stopped) return;
     const at = nextRun(tab, timeZone, clock.now());
@@ -182,7 +210,7 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
       const now = clock.now();
       if (now < at) return arm();
       if (now - at > LATE_LIMIT_MS) missed(at, now);
-      else void fire(at);
+      else fireWhenFree(at);
       arm();
     }, Math.min(at - clock.now(), MAX_TIMER_MS));
   };
@@ -208,14 +236,16 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
   arm();
   return {
     next: () => nextRun(tab, timeZone, clock.now()),
-    /** One run now, for `scheduledTime`, under the one-run-at-a-time rule. */
-    fire,
+    /** One run now, for `scheduledTime`, under the one-run-at-a-time rule (skipped at once while one is going). */
+    fire: (scheduledTime: number) => fire(scheduledTime),
     /** The run going now, if any. */
     going: () => (going ? { scheduledTime: going.scheduledTime, startedAt: going.startedAt } : undefined),
     last: () => last,
     stop: async () => {
       stopped = true;
       clock.clearTimeout(timer);
+      for (const lastChance of waiting) clock.clearTimeout(lastChance);
+      waiting.clear();
       await going?.done;
     },
   };

@@ -58,7 +58,7 @@ describe("the Cloudflare clock's lease, in workerd", () => {
     expect((await lastRun("slow")).going).toEqual({ scheduledTime: first, startedAt: expect.any(Number) });
     const skipped = await fire("slow", second);
     expect(skipped.outcome).toBe("ok");
-    expect((await lastRun("slow")).last).toMatchObject({ scheduledTime: second, outcome: "skipped", detail: expect.stringMatching(/^the run for 2026-07-01T10:00:00.000Z \(started \d+ s ago\) was still going; one run at a time$/) });
+    expect((await lastRun("slow")).last).toMatchObject({ scheduledTime: second, outcome: "skipped", detail: expect.stringMatching(/^the run for 2026-07-01T10:00:00.000Z \(started \d+ s ago\) was still going 60 s after this one's time; one run at a time$/) });
     await running;
     const after = await lastRun("slow");
     expect(after.going).toBeNull();
@@ -66,6 +66,22 @@ describe("the Cloudflare clock's lease, in workerd", () => {
     expect(after.last!.durationMs).toBeGreaterThanOrEqual(2900);
     expect(logs.filter((l) => l.startsWith("run starts"))).toEqual(["run starts for 2026-07-01T10:00:00.000Z"]);
     expect(logs).toContainEqual(expect.stringMatching(/^clock "slow" skipped the run for 2026-07-01 10:01 UTC \(2026-07-01T10:01:00.000Z\): the run for 2026-07-01T10:00:00.000Z/));
+  }, 30_000);
+
+  it("a run due while one is going waits for it within 60 s of its time, then starts late", async () => {
+    const first = Date.now();
+    const second = first + 1000;
+    const running = fire("slow", first);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const waited = await fire("slow", second);
+    expect(waited.outcome).toBe("ok");
+    await running;
+    const after = await lastRun("slow");
+    expect(after.last).toMatchObject({ scheduledTime: second, outcome: "ok" });
+    // It started once the first had handed the lease back, some seconds after its time.
+    expect(after.last!.startedAt! - second).toBeGreaterThan(1000);
+    const starts = logs.filter((l) => l.startsWith("run starts"));
+    expect(starts.slice(-2)).toEqual([`run starts for ${new Date(first).toISOString()}`, `run starts for ${new Date(second).toISOString()}`]);
   }, 30_000);
 
   it("hands the lease back after a failed run, with the error kept", async () => {

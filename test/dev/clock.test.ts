@@ -61,21 +61,29 @@ describe("scheduleClock", () => {
     expect(runs.map((r) => r.scheduled)).toEqual(["2026-03-30T00:30:00.000Z", "2026-03-31T00:30:00.000Z"]);
   });
 
-  it("runs one at a time: a minute that comes while a run is still going is skipped, and the skip says which", async () => {
+  it("runs one at a time: a run due while one is going waits for it at most 60 s, then is skipped, and the skip says which", async () => {
     const clock = new FakeClock(Date.UTC(2026, 0, 1, 0, 0, 30));
     const { run, releaseAll } = held();
     const { runs, events } = start("* * * * *", "UTC", clock, run);
     await clock.advance(4 * MINUTE);
+    // 00:02 waited until 00:03 and 00:03 until 00:04; 00:04 is still waiting (until 00:05).
     expect(runs.map((r) => r.scheduled)).toEqual(["2026-01-01T00:01:00.000Z"]);
     expect(events.skipped.map((r) => [iso(r.scheduledTime), r.outcome])).toEqual([
       ["2026-01-01T00:02:00.000Z", "skipped"],
       ["2026-01-01T00:03:00.000Z", "skipped"],
-      ["2026-01-01T00:04:00.000Z", "skipped"],
     ]);
-    expect(events.skipped[0]?.detail).toBe("the run for 2026-01-01T00:01:00.000Z (started 60 s ago) was still going; one run at a time");
+    expect(events.skipped[0]?.detail).toBe("the run for 2026-01-01T00:01:00.000Z (started 120 s ago) was still going 60 s after this one's time; one run at a time");
+    // The run going ends 30 s after 04:00: the 04:00 run starts then, late but within 60 s.
+    releaseAll();
+    await clock.settle();
+    expect(runs).toEqual([
+      { scheduled: "2026-01-01T00:01:00.000Z", at: "2026-01-01T00:01:00.000Z" },
+      { scheduled: "2026-01-01T00:04:00.000Z", at: "2026-01-01T00:04:30.000Z" },
+    ]);
     releaseAll();
     await clock.advance(MINUTE);
-    expect(runs.map((r) => r.scheduled)).toEqual(["2026-01-01T00:01:00.000Z", "2026-01-01T00:05:00.000Z"]);
+    expect(runs.map((r) => r.scheduled).at(-1)).toBe("2026-01-01T00:05:00.000Z");
+    expect(events.skipped).toHaveLength(2);
     releaseAll();
   });
 

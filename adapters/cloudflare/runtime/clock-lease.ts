@@ -27,6 +27,12 @@ export interface Lease {
   deadline: number;
 }
 
+/** A run asking for the lease; `final` false: it asks again if refused, so the refusal is not its skip yet. */
+export interface TakeRequest {
+  scheduledTime: number;
+  final?: boolean;
+  waited?: boolean;
+}
 export type TakeAnswer = { taken: true; id: string; startedAt: number } | { taken: false; run: ClockRun; going: { scheduledTime: number; startedAt: number } };
 export interface LastRunAnswer {
   last: ClockRun | null;
@@ -45,14 +51,20 @@ interface LeaseState {
   blockConcurrencyWhile<T>(run: () => Promise<T>): Promise<T>;
 }
 
-/** The skip, in twelve dev's words (src/dev/clock.ts). */
-export function skippedRun(scheduledTime: number, going: { scheduledTime: number; startedAt: number }, now: number): ClockRun {
+/**
+ * How late a run Cloudflare fired may start: one due while the previous run is going waits for
+ * it this long past its time, then is skipped (src/dev/clock.ts LATE_LIMIT_MS, the same rule).
+ */
+export const LATE_LIMIT_MS = 60_000;
+
+/** The skip, in twelve dev's words (src/dev/clock.ts); `waited`: after waiting LATE_LIMIT_MS past its time. */
+export function skippedRun(scheduledTime: number, going: { scheduledTime: number; startedAt: number }, now: number, waited = false): ClockRun {
   return {
     scheduledTime,
     startedAt: null,
     outcome: "skipped",
     durationMs: null,
-    detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((now - going.startedAt) / 1000)} s ago) was still going; one run at a time`,
+    detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((now - going.startedAt) / 1000)} s ago) was still going${waited ? ` ${LATE_LIMIT_MS / 1000} s after this one's time` : ""}; one run at a time`,
   };
 }
 
@@ -78,7 +90,7 @@ export class TwelveClockLease {
     const { pathname } = new URL(request.url);
     // One request at a time: a take reads and writes the lease with no other take between.
     return this.state.blockConcurrencyWhile(async () => {
-      if (request.method === "POST" && pathname === "/take") return json(await this.take((await request.json()) as { scheduledTime: number }));
+      if (request.method === "POST" && pathname === "/take") return json(await this.take((await request.json()) as TakeRequest));
       if (request.method === "POST" && pathname === "/end") {
         await this.end((await request.json()) as { id: string; run: ClockRun });
         return json({ ended: true });
@@ -97,7 +109,7 @@ export class TwelveClockLease {
     });
   }
 
-  private async take({ scheduledTime }: { scheduledTime: number }): Promise<TakeAnswer> {
+  private async take({ scheduledTime, final = true, waited = false }: TakeRequest): Promise<TakeAnswer> {
     const now = Date.now();
     let lease = await this.state.storage.get<Lease>("lease");
     // Checked here as well as by the alarm: an alarm may come late.
@@ -107,8 +119,9 @@ export class TwelveClockLease {
     }
     if (lease) {
       const going = { scheduledTime: lease.scheduledTime, startedAt: lease.startedAt };
-      const run = skippedRun(scheduledTime, going, now);
-      await this.state.storage.put({ last: run });
+      const run = skippedRun(scheduledTime, going, now, waited);
+      // A run that will ask again (it waits for this one) is not skipped yet.
+      if (final) await this.state.storage.put({ last: run });
       return { taken: false, run, going };
     }
     const taken: Lease = { id: crypto.randomUUID(), scheduledTime, startedAt: now, deadline: now + LEASE_MS };

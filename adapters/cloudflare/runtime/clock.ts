@@ -4,7 +4,7 @@ import { zonedMinute } from "../../../src/formation/timezone.ts";
 import { requireHandler } from "../../../src/runtime/module.ts";
 import type { ProcessMeta, ScheduledController } from "../../../src/runtime/types.ts";
 import { shouldRun } from "./clock-gate.ts";
-import { LEASE_BINDING, type LastRunAnswer, type TakeAnswer } from "./clock-lease.ts";
+import { LATE_LIMIT_MS, LEASE_BINDING, type LastRunAnswer, type TakeAnswer, type TakeRequest } from "./clock-lease.ts";
 import { describeError } from "../../../src/runtime/failure.ts";
 import { DEV_BROKER_BINDING, installQueueTransport } from "./send.ts";
 
@@ -26,6 +26,8 @@ export const RUN_TOKEN_SECRET = "TWELVE_RUN_TOKEN";
 /** The clock Worker's own routes: `twelve run --stage` and `twelve ps --stage`. Anything else is 404. */
 export const RUN_PATH = "/__twelve/run";
 export const LAST_RUN_PATH = "/__twelve/last-run";
+/** How often a run waiting for the lease asks again. */
+const POLL_MS = 1000;
 
 interface DurableObjectStubLike {
   fetch(url: string, init?: RequestInit): Promise<Response>;
@@ -58,11 +60,22 @@ export function scheduledWorker(mod: unknown, meta: ProcessMeta) {
   };
 
   /** One run under the lease: its record, and the error when it failed. */
-  async function runOnce(scheduledTime: number, noRetry: () => void, env: Record<string, unknown>, ctx: unknown): Promise<{ run: ClockRun; error?: unknown }> {
+  /** The lease for a run; `waitUntil`: while another run has it, ask again each second until then. */
+  async function takeLease(lease: DurableObjectStubLike, scheduledTime: number, waitUntil: number | undefined): Promise<TakeAnswer> {
+    for (;;) {
+      const final = waitUntil === undefined || Date.now() + POLL_MS >= waitUntil;
+      const request: TakeRequest = { scheduledTime, final, waited: waitUntil !== undefined };
+      const answer = (await (await lease.fetch("https://lease/take", { method: "POST", body: JSON.stringify(request) })).json()) as TakeAnswer;
+      if (answer.taken || final) return answer;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(POLL_MS, (waitUntil as number) - POLL_MS - Date.now()))));
+    }
+  }
+
+  async function runOnce(scheduledTime: number, noRetry: () => void, env: Record<string, unknown>, ctx: unknown, waitUntil?: number): Promise<{ run: ClockRun; error?: unknown }> {
     const lease = leaseOf(env);
     let id: string | undefined;
     if (lease) {
-      const answer = (await (await lease.fetch("https://lease/take", { method: "POST", body: JSON.stringify({ scheduledTime }) })).json()) as TakeAnswer;
+      const answer = await takeLease(lease, scheduledTime, waitUntil);
       if (!answer.taken) {
         console.log(`clock "${meta.process}" skipped the run for ${zonedMinute(scheduledTime, timeZone)} (${new Date(scheduledTime).toISOString()}): ${answer.run.detail}`);
         return { run: answer.run };
@@ -92,7 +105,10 @@ export function scheduledWorker(mod: unknown, meta: ProcessMeta) {
       // Cloudflare fires the UTC crons of ../schedule.ts, a superset of the schedule (even in UTC:
       // its cron dialect differs), so its runs pass the gate; twelve dev's runs are run as asked.
       if (event.cron !== MANUAL_RUN_CRON && !shouldRun(tab, timeZone, event.scheduledTime)) return;
-      const { run, error } = await runOnce(event.scheduledTime, () => event.noRetry(), env, ctx);
+      // A run Cloudflare fired waits for one going at most LATE_LIMIT_MS past its time (one rule
+      // with AWS and twelve dev); a run asked for now (twelve run) is skipped at once.
+      const waitUntil = event.cron === MANUAL_RUN_CRON ? undefined : event.scheduledTime + LATE_LIMIT_MS;
+      const { run, error } = await runOnce(event.scheduledTime, () => event.noRetry(), env, ctx, waitUntil);
       if (run.outcome !== "failed") return;
       // Under twelve dev the run's error goes to twelve dev too, which reports the run with it.
       const devBroker = env[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
