@@ -85,7 +85,9 @@ describe(`twelve dev --target ${target}`, () => {
     await dev.waitForLine(/dead-letter jobs message/, 20_000);
     expect(messages("doomed").map((r) => r.attempts)).toEqual([1, 2, 3]);
     const file = path.join(dir, ".twelve/dev/broker/dead-letter/jobs.jsonl");
-    const dead = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { body: { id: string }; attempts: number });
+    // The broker says so as it decides; the line reaches the file with its next write, moments later.
+    const text = await waitFor(() => (fs.existsSync(file) && fs.readFileSync(file, "utf8").endsWith("\n") ? fs.readFileSync(file, "utf8") : undefined), 5000, "the dead letter on disk");
+    const dead = text.trim().split("\n").map((l) => JSON.parse(l) as { body: { id: string }; attempts: number });
     expect(dead.map((d) => [d.body.id, d.attempts])).toEqual([["doomed-0", 3]]);
   });
 

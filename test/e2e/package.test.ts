@@ -213,7 +213,7 @@ describe("twelve installed from its packed tarball", () => {
     try {
       const cf = { ...cloudflareTestEnv(api, home), CI: "" };
       const plan = JSON.parse(ok(await twelve("cloudflare", ["plan", "--stage", "ci", "--json"], cf)).stdout) as { changes: { action: string; kind: string }[] };
-      expect(plan.changes.map((c) => c.kind).sort()).toEqual(["consumer", "queue", "queue", "worker", "worker", "worker"]);
+      expect(plan.changes.map((c) => c.kind).sort()).toEqual(["consumer", "pull-consumer", "queue", "queue", "worker", "worker", "worker"]);
       const deployed = JSON.parse(ok(await twelve("cloudflare", ["deploy", "--stage", "ci", "--yes", "--json"], cf)).stdout) as { urls: Record<string, string>; calls: { uploads: number } };
       expect(deployed.calls.uploads).toBe(3);
       expect(deployed.urls.web).toMatch(/^https:\/\/cloudflare-app-ci-web\..*\.workers\.dev$/);
