@@ -38,7 +38,8 @@ interface DestinationRecord {
  * queue. SQS's own message move tasks would be faster, but cannot redrive chosen ids and keep
  * twelve's attributes on the copy (and have no stand-in to test them against): twelve does not use them.
  */
-export function awsDeadLetters(clients: Clients, formation: Formation, stage: string): DeadLetters {
+export function awsDeadLetters(clients: Clients, formation: Formation, stage: string, options: { readVisibilitySeconds?: number } = {}): DeadLetters {
+  const readVisibility = options.readVisibilitySeconds ?? READ_VISIBILITY_S;
   const { sqs, sdk } = clients;
   const urls = new Map<string, Promise<string | undefined>>();
   const urlOf = (name: string) => {
@@ -65,16 +66,27 @@ export function awsDeadLetters(clients: Clients, formation: Formation, stage: st
     const seen = new Set<string>();
     const hidden = new Map<string, string>();
     let empty = 0;
+    /** Receives in a row that brought only messages seen already. */
+    let stale = 0;
     try {
-      while (empty < EMPTY_RECEIVES) {
-        const { Messages = [] } = await sqs.send(new sdk.sqs.ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: READ_VISIBILITY_S, WaitTimeSeconds: 0, AttributeNames: ["All"], MessageAttributeNames: ["All"] }));
+      // A read longer than READ_VISIBILITY_S meets its first messages again (their hiding ran
+      // out): received again, they are hidden again, and the read goes on past them. It ends on
+      // empty receives, or when more receives in a row brought only those than it would take
+      // to receive every one seen again.
+      while (empty < EMPTY_RECEIVES && stale < EMPTY_RECEIVES + Math.ceil(seen.size / 10)) {
+        const { Messages = [] } = await sqs.send(new sdk.sqs.ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: readVisibility, WaitTimeSeconds: 0, AttributeNames: ["All"], MessageAttributeNames: ["All"] }));
         const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
         for (const m of Messages) if (m.MessageId && m.ReceiptHandle) hidden.set(m.MessageId, m.ReceiptHandle);
-        if (fresh.length === 0) {
+        if (Messages.length === 0) {
           empty++;
           continue;
         }
         empty = 0;
+        if (fresh.length === 0) {
+          stale++;
+          continue;
+        }
+        stale = 0;
         for (const m of fresh) seen.add(m.MessageId!);
         for (const id of await each(fresh)) hidden.delete(id);
         progress(seen.size, total);

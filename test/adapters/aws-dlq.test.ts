@@ -1,6 +1,8 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, PurgeQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { adapters } from "../../adapters/index.ts";
+import { awsClients, deployRegion } from "../../adapters/aws/client.ts";
+import { awsDeadLetters } from "../../adapters/aws/dlq.ts";
 import type { DeadLetter, DeadLetters } from "../../src/adapter.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import type { ClockProcess, Formation, WorkerProcess } from "../../src/formation/types.ts";
@@ -72,6 +74,22 @@ describe("AWS dead letters (twelve dlq --stage)", () => {
     for (const url of Object.values(urls)) await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
     expect(proxy.violations).toEqual([]);
   });
+
+  it("lists every dead letter even when the read outlasts the visibility it hides them with", async () => {
+    for (let n = 0; n < 100; n++) await deadBySqs(n);
+    const env = { ...process.env, ...awsTestEnv(proxy.endpoint) };
+    const clients = await awsClients(deployRegion(formation.aws.region, env), env);
+    const slowReader = awsDeadLetters(clients, formation, STAGE, { readVisibilitySeconds: 1 });
+    const seen: string[] = [];
+    // A slow caller (a terminal paging, a pipe): the read waits for it, and its first messages come back into view.
+    for await (const letter of slowReader.list(mailer(), () => {})) {
+      seen.push(letter.id);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    expect(new Set(seen).size).toBe(100);
+    expect(seen).toHaveLength(100);
+    expect(await held(DLQ)).toBe(100);
+  }, 60_000);
 
   it("lists without consuming: the same dead letters every time, visible at once afterwards, attempts and errors as the worker left them", async () => {
     await deadBySqs(1);
