@@ -73,7 +73,14 @@ export function awsDeadLetters(clients: Clients, formation: Formation, stage: st
       // out): received again, they are hidden again, and the read goes on past them. It ends on
       // empty receives, or when more receives in a row brought only those than it would take
       // to receive every one seen again.
+      let extended = Date.now();
       while (empty < EMPTY_RECEIVES && stale < EMPTY_RECEIVES + Math.ceil(seen.size / 10)) {
+        // Halfway through their hiding, what the read holds is hidden for as long again, so a
+        // long read (a slow caller, a slow endpoint) does not meet its first messages again.
+        if (Date.now() - extended > (readVisibility * 1000) / 2) {
+          extended = Date.now();
+          await hide(url, [...hidden.values()], readVisibility);
+        }
         const { Messages = [] } = await sqs.send(new sdk.sqs.ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: readVisibility, WaitTimeSeconds: 0, AttributeNames: ["All"], MessageAttributeNames: ["All"] }));
         const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
         for (const m of Messages) if (m.MessageId && m.ReceiptHandle) hidden.set(m.MessageId, m.ReceiptHandle);
@@ -99,9 +106,14 @@ export function awsDeadLetters(clients: Clients, formation: Formation, stage: st
   }
 
   /** Visibility 0 for what a read received: back at once, in the queue as before. */
-  async function release(url: string, handles: string[]): Promise<void> {
+  function release(url: string, handles: string[]): Promise<void> {
+    return hide(url, handles, 0);
+  }
+
+  /** Sets the visibility timeout of what a read holds (0: visible again). */
+  async function hide(url: string, handles: string[], seconds: number): Promise<void> {
     for (let i = 0; i < handles.length; i += 10) {
-      const entries = handles.slice(i, i + 10).map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle, VisibilityTimeout: 0 }));
+      const entries = handles.slice(i, i + 10).map((ReceiptHandle, n) => ({ Id: String(n), ReceiptHandle, VisibilityTimeout: seconds }));
       await sqs.send(new sdk.sqs.ChangeMessageVisibilityBatchCommand({ QueueUrl: url, Entries: entries })).catch(() => {
         // Not fatal: they come back by themselves after READ_VISIBILITY_S.
       });
