@@ -49,10 +49,8 @@ function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: 
     const flush = () => {
       const sends = waiting.get(key) ?? [];
       waiting.delete(key);
-      const request = `{"worker":${JSON.stringify(worker)},"bodies":[${sends.map((x) => x.text).join(",")}]${delaySeconds !== undefined ? `,"delaySeconds":${delaySeconds}` : ""}}`;
-      broker.fetch("http://twelve-dev/send-batch", { method: "POST", body: request }).then(async (response) => {
-        if (!response.ok) throw new Error(`send("${worker}"): ${await response.text()}`);
-        const failed = new Map(((await response.json()) as { failures: BatchFailure[] }).failures.map((f) => [f.index, f.error]));
+      devSendBatch(broker, `send("${worker}")`, worker, sends.map((x) => x.text), delaySeconds).then((failures) => {
+        const failed = new Map(failures.map((f) => [f.index, f.error]));
         sends.forEach((x, index) => {
           const error = failed.get(index);
           if (error === undefined) x.resolve();
@@ -63,6 +61,14 @@ function devSend(broker: DevBroker, worker: string, text: string, delaySeconds: 
       });
     };
   });
+}
+
+/** Bodies (JSON texts) into twelve dev's broker in one call, in their order: the ones it refused, by index. */
+async function devSendBatch(broker: DevBroker, call: string, worker: string, texts: readonly string[], delaySeconds: number | undefined): Promise<BatchFailure[]> {
+  const request = `{"worker":${JSON.stringify(worker)},"bodies":[${texts.join(",")}]${delaySeconds !== undefined ? `,"delaySeconds":${delaySeconds}` : ""}}`;
+  const response = await broker.fetch("http://twelve-dev/send-batch", { method: "POST", body: request });
+  if (!response.ok) throw new Error(`${call}: ${await response.text()}`);
+  return ((await response.json()) as { failures: BatchFailure[] }).failures;
 }
 
 /**
@@ -77,7 +83,7 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
     async send(worker, text, options) {
       const binding = queueBinding(worker);
       const producer = current[binding] as QueueProducer | undefined;
-      const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
+      const devBroker = current[DEV_BROKER_BINDING] as DevBroker | undefined;
       if (text.length > MAX_MESSAGE_BYTES / 4 && new TextEncoder().encode(text).byteLength > MAX_MESSAGE_BYTES) {
         throw new Error(`send("${worker}"): the body is over ${MAX_MESSAGE_BYTES} bytes as JSON, the most a Cloudflare queue message may hold`);
       }
@@ -93,18 +99,13 @@ export function installQueueTransport(meta: ProcessMeta): (env: Record<string, u
     async sendBatch(worker, texts, options) {
       const binding = queueBinding(worker);
       const producer = current[binding] as QueueProducer | undefined;
-      const devBroker = current[DEV_BROKER_BINDING] as { fetch(url: string, init: RequestInit): Promise<Response> } | undefined;
+      const devBroker = current[DEV_BROKER_BINDING] as DevBroker | undefined;
       const sizes = texts.map(utf8Bytes);
       sizes.forEach((bytes, index) => {
         if (bytes > MAX_MESSAGE_BYTES) throw new Error(`sendBatch("${worker}"): bodies[${index}] is ${bytes} bytes as JSON; a Cloudflare queue message holds at most ${MAX_MESSAGE_BYTES}, nothing was sent`);
       });
       const delay = options.delaySeconds !== undefined ? { delaySeconds: options.delaySeconds } : {};
-      if (devBroker) {
-        const request = `{"worker":${JSON.stringify(worker)},"bodies":[${texts.join(",")}]${options.delaySeconds !== undefined ? `,"delaySeconds":${options.delaySeconds}` : ""}}`;
-        const response = await devBroker.fetch("http://twelve-dev/send-batch", { method: "POST", body: request });
-        if (!response.ok) throw new Error(`sendBatch("${worker}"): ${await response.text()}`);
-        return ((await response.json()) as { failures: BatchFailure[] }).failures;
-      }
+      if (devBroker) return devSendBatch(devBroker, `sendBatch("${worker}")`, worker, texts, options.delaySeconds);
       if (!producer || typeof producer.sendBatch !== "function") {
         throw new Error(`sendBatch("${worker}"): this Worker has no ${binding} queue binding; redeploy with twelve deploy so it may send to "${worker}"`);
       }
