@@ -16,6 +16,10 @@ const LOADERS: Record<string, Loader> = {
   ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx",
 };
 const TWELVE = ["twelve", "twelve/runtime"];
+/** twelve's functions that enqueue to the worker named by their first argument. */
+const SENDERS = new Set(["send", "sendBatch"]);
+/** A file that never names twelve cannot call its send: no need to parse it. */
+const NAMES_TWELVE = /["'`]twelve(\/runtime)?["'`]/;
 
 /**
  * Finds send() calls in the files of a process's bundle, so that a name that is not a worker
@@ -34,10 +38,26 @@ export async function findSendCalls(files: readonly string[]): Promise<SendCall[
   return calls.flat();
 }
 
-async function callsIn(file: string, loader: Loader): Promise<SendCall[]> {
-  let source = "";
+/** Each file's last text and the calls found in it: a file shared by processes is read once. */
+const found = new Map<string, { source: string; calls: Promise<SendCall[]> }>();
+
+function callsIn(file: string, loader: Loader): Promise<SendCall[]> | SendCall[] {
+  let source: string;
   try {
     source = fs.readFileSync(file, "utf8");
+  } catch {
+    return [];
+  }
+  if (!NAMES_TWELVE.test(source)) return [];
+  const known = found.get(file);
+  if (known?.source === source) return known.calls;
+  const calls = parseCalls(file, source, loader);
+  found.set(file, { source, calls });
+  return calls;
+}
+
+async function parseCalls(file: string, source: string, loader: Loader): Promise<SendCall[]> {
+  try {
     // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
     const { code, map } = await transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
@@ -47,7 +67,7 @@ async function callsIn(file: string, loader: Loader): Promise<SendCall[]> {
     // Not an error here: esbuild reports a syntax error, with its file and line, when it bundles.
     // The build bundles first, though, so this is likely a file the bundler read with the
     // project's tsconfig (parameter decorators, say): if it names twelve, it may send anywhere.
-    return /["']twelve(\/runtime)?["']/.test(source) ? [{ worker: undefined, file, line: 1 }] : [];
+    return [{ worker: undefined, file, line: 1 }];
   }
 }
 
@@ -73,7 +93,7 @@ function sendUses(program: Program): SendUse[] {
     if (statement.type !== "ImportDeclaration" || !isTwelve(statement.source)) continue;
     for (const spec of statement.specifiers) {
       if (spec.type === "ImportNamespaceSpecifier") namespaces.add(spec.local.name);
-      else if (spec.type === "ImportSpecifier" && nameOf(spec.imported) === "send") names.add(spec.local.name);
+      else if (spec.type === "ImportSpecifier" && SENDERS.has(nameOf(spec.imported) ?? "")) names.add(spec.local.name);
     }
   }
 
@@ -95,7 +115,7 @@ function sendUses(program: Program): SendUse[] {
         const { callee } = node;
         if (callee.type === "Identifier" && callee.name === "require" && node.arguments[0] && isTwelve(node.arguments[0])) use(node);
         const direct = callee.type === "Identifier" && names.has(callee.name);
-        const member = callee.type === "MemberExpression" && isNamespace(callee.object) && memberName(callee) === "send";
+        const member = callee.type === "MemberExpression" && isNamespace(callee.object) && SENDERS.has(memberName(callee) ?? "");
         if (!direct && !member) return true;
         seen.add(callee);
         if (callee.type === "MemberExpression") seen.add(callee.object);
@@ -106,7 +126,7 @@ function sendUses(program: Program): SendUse[] {
         if (seen.has(node) || !isNamespace(node.object)) return true;
         seen.add(node.object);
         // t.defineWorker is fine; t.send not called, or t[name], may be send gone elsewhere.
-        if (memberName(node) === undefined || memberName(node) === "send") use(node);
+        if (memberName(node) === undefined || SENDERS.has(memberName(node) as string)) use(node);
         return true;
       case "Identifier":
         if (!seen.has(node) && (names.has(node.name) || namespaces.has(node.name)) && isReference(node, parent)) use(node);

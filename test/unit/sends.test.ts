@@ -23,6 +23,15 @@ describe("findSendCalls", () => {
     ]);
   });
 
+  it("sendBatch() names its worker as send() does: the process gets that worker's queue", async () => {
+    const calls = await findSendCalls([
+      file("batch.ts", 'import { sendBatch } from "twelve";\nawait sendBatch("mailer", [{}, {}]);\n'),
+      file("batch-ns.ts", 'import * as twelve from "twelve";\nawait twelve.sendBatch("audit", []);\n'),
+    ]);
+    expect(calls.map((c) => [path.basename(c.file), c.line, c.worker])).toEqual([["batch.ts", 2, "mailer"], ["batch-ns.ts", 2, "audit"]]);
+    expect(sendTargets(calls, ["audit", "jobs", "mailer"])).toEqual(["audit", "mailer"]);
+  });
+
   it("a computed name is found as unknown, and then the process may send to every worker", async () => {
     const calls = await findSendCalls([file("d.ts", 'import { send } from "twelve";\nconst to = pick();\nsend(to, {});\nsend(`${to}-x`, {});\n')]);
     expect(calls.map((c) => c.worker)).toEqual([undefined, undefined]);
