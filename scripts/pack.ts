@@ -46,8 +46,11 @@ console.error(`prepack: compiled src/ and adapters/ into dist/ (${declarations} 
 const { build } = await import("esbuild");
 const INLINED = /^(zod|acorn)(\/|$)/;
 await build({
-  entryPoints: [path.join(dist, "src", "cli", "main.js")],
-  outfile: path.join(dist, "src", "cli", "main.bundle.js"),
+  entryPoints: [{ in: path.join(dist, "src", "cli", "main.js"), out: "main.bundle" }],
+  outdir: path.join(dist, "src", "cli"),
+  // Each command's own code in chunks beside it, loaded when that command runs.
+  splitting: true,
+  chunkNames: "main.chunk-[hash]",
   bundle: true,
   format: "esm",
   platform: "node",

@@ -41,7 +41,7 @@ export interface BuildResult {
 
 /** `twelve build`: bundles every process into .twelve/build/<target>/ with its manifest. */
 export async function build(options: StageOptions = {}): Promise<BuildResult> {
-  const { formation, stage, adapter } = await stageFormation(library(options));
+  const { formation, stage, adapter } = await stageFormation({ ...library(options), entriesCheckedByBuild: true });
   const { manifest, manifestPath, outDir } = await buildFormation(formation, { stage, adapter });
   return { manifest, manifestPath, outDir };
 }

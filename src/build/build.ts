@@ -5,7 +5,7 @@ import { configError, type Problem } from "../formation/problems.ts";
 import type { Formation, Process } from "../formation/types.ts";
 import { writeArtifact } from "./artifacts.ts";
 import { TwelveError } from "../errors.ts";
-import { bundleProcess, MissingDefault, type Bundle } from "./bundle.ts";
+import { bundleProcesses, MissingDefault, type Bundle } from "./bundle.ts";
 import { handlerProblems } from "./handlers.ts";
 import type { Manifest, ManifestProcess } from "./manifest.ts";
 import { describeCall, findSendCalls, sendTargets } from "./sends.ts";
@@ -124,9 +124,7 @@ function describeProcess(formation: Formation, process: Process): Omit<ManifestP
 async function bundleAll(formation: Formation, adapter: Adapter, outDir: string): Promise<{ bundles: Bundle[]; sends: string[][] }> {
   const [handlers, settled] = await Promise.all([
     handlerProblems(formation.processes),
-    Promise.allSettled(
-      formation.processes.map((process) => bundleProcess({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) })),
-    ),
+    bundleProcesses(formation.processes.map((process) => ({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }))),
   ]);
   const problems: Problem[] = adapter.check(formation);
   const failures: TwelveError[] = [];

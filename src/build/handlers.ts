@@ -1,7 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parse, type AnyNode, type Expression, type Program } from "acorn";
-import { transform, type Loader } from "esbuild";
+import type { Loader } from "esbuild";
+import { esbuild } from "./esbuild.ts";
 import type { Problem } from "../formation/problems.ts";
 import type { Process } from "../formation/types.ts";
 import { HANDLERS } from "../runtime/module.ts";
@@ -58,7 +59,7 @@ async function parseEntry(file: string): Promise<Program | undefined> {
   let program: Program | undefined;
   try {
     // es2024, as the bundles, also lowers decorators, which acorn does not parse.
-    const { code } = await transform(text, { loader, target: "es2024", sourcefile: file, logLevel: "silent" });
+    const { code } = await esbuild.transform(text, { loader, target: "es2024", sourcefile: file, logLevel: "silent" });
     program = parse(code, { ecmaVersion: "latest", sourceType: "module" });
   } catch {
     program = undefined;

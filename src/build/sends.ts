@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parse, type AnyNode, type Expression, type MemberExpression, type Position, type Program, type SpreadElement } from "acorn";
-import { transform, type Loader } from "esbuild";
+import type { Loader } from "esbuild";
+import { esbuild } from "./esbuild.ts";
 
 /** A send() call found in a process's own source. */
 export interface SendCall {
@@ -59,7 +60,7 @@ function callsIn(file: string, loader: Loader): Promise<SendCall[]> | SendCall[]
 async function parseCalls(file: string, source: string, loader: Loader): Promise<SendCall[]> {
   try {
     // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
-    const { code, map } = await transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
+    const { code, map } = await esbuild.transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
     const originalLine = lineMapper(JSON.parse(map).mappings);
     return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));

@@ -13,7 +13,7 @@ export const build: Command = {
     const out = new Output(flags);
 
     const started = performance.now();
-    const { formation, stage, adapter } = await stageFormation(stageOptions(flags, values, adapters));
+    const { formation, stage, adapter } = await stageFormation({ ...stageOptions(flags, values, adapters), entriesCheckedByBuild: true });
     out.line(`${out.bold("twelve build")} ${formation.app} → ${formation.target} ${out.dim(`(stage ${stage}, ${formation.processes.length} processes)`)}`);
     // The editor's types of send() follow the formation: written before bundling, as `twelve types` would.
     const [result] = await Promise.all([buildFormation(formation, { stage, adapter }), writeTypes(formation)]);

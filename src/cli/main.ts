@@ -1,4 +1,5 @@
 import { adapters } from "../../adapters/index.ts";
+import { startEsbuild } from "../build/esbuild-start.ts";
 import { TWELVE_VERSION } from "../build/version.ts";
 import { failure, TwelveError, usageError } from "../errors.ts";
 import type { Command } from "./command.ts";
@@ -156,6 +157,7 @@ export async function main(argv: string[]): Promise<number> {
       out.line(`${command.usage}\n\n${command.summary}`);
       return 0;
     }
+    if (command.name !== "init") startEsbuild();
     return await (await command.load()).run(rest, { adapters });
   } catch (error) {
     // In CI the failure also goes to the step summary and, on GitHub, an annotation.

@@ -3,12 +3,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AdapterRegistry } from "../adapter.ts";
-import * as esbuild from "esbuild";
+import type * as esbuildTypes from "esbuild";
+import { esbuild } from "../build/esbuild.ts";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
 import { isOwnCode } from "../build/twelve-paths.ts";
 import { configError, type Problem } from "../formation/problems.ts";
-import { checkFormation } from "../formation/validate.ts";
 import { handlerProblems } from "../build/handlers.ts";
 import type { Formation } from "../formation/types.ts";
 import { findConfig } from "./find.ts";
@@ -20,6 +20,12 @@ export interface LoadOptions {
   stage?: string | undefined;
   /** The platforms: the target's ranges and its own objections. */
   adapters: AdapterRegistry;
+  /**
+   * The caller bundles the processes next, and buildFormation checks the entries' handlers
+   * while esbuild works: when the config itself is right, do not wait for that check here.
+   * (A config with problems still waits, so they come with the entries' in one error.)
+   */
+  entriesCheckedByBuild?: boolean | undefined;
 }
 
 export interface LoadedConfig {
@@ -38,17 +44,19 @@ export interface LoadedConfig {
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const configFile = findConfig(options.cwd, options.config);
   const root = path.dirname(configFile);
-  const { code, dependencies, duplicates } = await bundleConfig(configFile, root);
+  // The validator (zod's ~20 ms of loading) loads while esbuild compiles the config.
+  const [{ code, dependencies, duplicates }, { checkFormation }] = await Promise.all([bundleConfig(configFile, root), import("../formation/validate.ts")]);
   const raw = await importBundled(code, configFile, root);
   const check = checkFormation(raw, { configFile, target: options.target, stage: options.stage, adapters: options.adapters });
-  const handlers = (await handlerProblems(check.processes)).filter((p) => p !== undefined);
+  const right = duplicates.length === 0 && check.problems.length === 0 && check.formation !== undefined;
+  const handlers = right && options.entriesCheckedByBuild ? [] : (await handlerProblems(check.processes)).filter((p) => p !== undefined);
   const problems = [...duplicates, ...check.problems, ...handlers];
   if (problems.length || !check.formation) throw configError(configFile, problems);
   return { formation: check.formation, dependencies };
 }
 
 async function bundleConfig(configFile: string, root: string): Promise<{ code: string; dependencies: string[]; duplicates: Problem[] }> {
-  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+  let result: esbuildTypes.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
       entryPoints: [configFile],
@@ -67,7 +75,7 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
       plugins: [twelveModules(), ownImportMeta()],
     });
   } catch (error) {
-    const errors = (error as { errors?: esbuild.Message[] }).errors ?? [];
+    const errors = (error as { errors?: esbuildTypes.Message[] }).errors ?? [];
     throw new TwelveError(`${path.relative(process.cwd(), configFile) || configFile} does not compile:`, {
       exitCode: 2,
       details: errors.map((e) => (e.location ? `line ${e.location.line}:${e.location.column}: ${e.text}` : e.text)),
@@ -96,8 +104,8 @@ const IMPORT_META = {
   "import.meta.filename": "__twelve_import_meta_filename",
 };
 
-function ownImportMeta(): esbuild.Plugin {
-  const LOADERS: Record<string, esbuild.Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+function ownImportMeta(): esbuildTypes.Plugin {
+  const LOADERS: Record<string, esbuildTypes.Loader> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
   return {
     name: "twelve-import-meta",
     setup(build) {
@@ -118,7 +126,7 @@ function ownImportMeta(): esbuild.Plugin {
 }
 
 /** A key written twice: a whole process when its value starts with `{ type:`, else one setting. */
-function duplicateKeyProblem(warning: esbuild.Message): Problem {
+function duplicateKeyProblem(warning: esbuildTypes.Message): Problem {
   const key = /Duplicate key "([^"]+)"/.exec(warning.text)?.[1] ?? "?";
   const line = warning.location?.line ?? 0;
   const after = warning.location ? warning.location.lineText.slice(warning.location.column + warning.location.length) : "";

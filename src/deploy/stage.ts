@@ -22,6 +22,8 @@ export interface StageOptions {
   debug?(line: string): void;
   /** Lines for people, always shown (a cloud call that keeps us waiting). */
   note?(line: string): void;
+  /** The processes are bundled next (build, deploy): see LoadOptions.entriesCheckedByBuild. */
+  entriesCheckedByBuild?: boolean;
 }
 
 export interface OpenStage {
@@ -42,7 +44,14 @@ export function stageName(value: string | undefined): string {
 /** The formation for a stage: what every cloud command starts from. */
 export async function stageFormation(options: StageOptions): Promise<{ formation: Formation; stage: string; adapter: Adapter }> {
   const stage = stageName(options.stage);
-  const { formation } = await loadConfig({ cwd: path.resolve(options.cwd), config: options.config, target: options.target, stage, adapters: options.adapters });
+  const { formation } = await loadConfig({
+    cwd: path.resolve(options.cwd),
+    config: options.config,
+    target: options.target,
+    stage,
+    adapters: options.adapters,
+    entriesCheckedByBuild: options.entriesCheckedByBuild,
+  });
   return { formation, stage, adapter: options.adapters[formation.target] };
 }
 

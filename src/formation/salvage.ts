@@ -1,8 +1,8 @@
-import type { z } from "zod";
+import * as z from "zod/mini";
 import { configSchema } from "./schema.ts";
 
 /** The config's shape with its required keys optional: what is left once the wrong parts are cut out. */
-const lenientSchema = configSchema.partial({ app: true, processes: true });
+const lenientSchema = z.partial(configSchema, { app: true, processes: true });
 export type Salvaged = z.infer<typeof lenientSchema>;
 
 /** Cutting a part out can uncover another (a required key now missing): a few rounds settle it. */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { CrontabError, parseCrontab } from "./crontab.ts";
 import { isRange, type AdapterRegistry, type Limits } from "../adapter.ts";
 import type { Range } from "./limits.ts";

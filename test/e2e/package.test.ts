@@ -67,7 +67,11 @@ describe("twelve installed from its packed tarball", () => {
     const code = files.filter((f) => !f.startsWith("templates/"));
     expect(code.filter((f) => /\.(ts|tsx|mts|cts)$/.test(f) && !f.endsWith(".d.ts"))).toEqual([]);
     expect(code.filter((f) => f.startsWith("dist/src/") && f.endsWith(".js")).length).toBeGreaterThan(40);
-    for (const js of code.filter((f) => f.endsWith(".js"))) expect(files).toContain(js.replace(/\.js$/, ".d.ts"));
+    // The command's chunks (scripts/pack.ts) are its own modules, loaded by main.bundle.js and
+    // reachable through no entry of the exports map: they have no types to give.
+    const chunks = code.filter((f) => /^dist\/src\/cli\/main\.chunk-[A-Z0-9]+\.js$/.test(f));
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const js of code.filter((f) => f.endsWith(".js") && !chunks.includes(f))) expect(files).toContain(js.replace(/\.js$/, ".d.ts"));
     const manifest = JSON.parse(fs.readFileSync(path.join(apps.aws, "node_modules", "twelve", "package.json"), "utf8")) as {
       exports: Record<string, string | Record<string, string>>;
       engines: { node: string };
