@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { LogOutput } from "../../src/adapter.ts";
-import { withCompileCache, wranglerBin, wranglerError } from "./wrangler-cli.ts";
+import { withCompileCache } from "../../src/compile-cache.ts";
+import { wranglerBin, wranglerError } from "./wrangler-cli.ts";
 
 /** One event of a Worker's tail, as `wrangler tail --format json` prints it (Cloudflare's trace format). */
 interface TailEvent {

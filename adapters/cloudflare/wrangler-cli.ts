@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { withCompileCache } from "../../src/compile-cache.ts";
 import { packageDir, requirePackages } from "../../src/peers.ts";
 
 /** wrangler's CLI, from the app's install (an optional peer dependency of twelve). */
@@ -42,14 +43,6 @@ export function runWrangler(args: string[], options: { env: NodeJS.ProcessEnv; c
       resolve({ code: code ?? 1, output });
     });
   });
-}
-
-/**
- * wrangler loads ~10 MB of JavaScript on every run; with V8's compile cache (kept in the OS's
- * temp folder, as twelve's own) each run after the first starts about 0.4 s sooner.
- */
-export function withCompileCache(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return env.NODE_COMPILE_CACHE ? env : { ...env, NODE_COMPILE_CACHE: path.join(os.tmpdir(), "node-compile-cache") };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { withCompileCache } from "../compile-cache.ts";
 import { NotDelivered } from "./broker.ts";
 import { Unusable } from "./slot.ts";
 
@@ -41,7 +42,7 @@ export async function forkHost(options: {
   // In a process group of its own (with the workerd it may start): the terminal's Ctrl-C
   // signals its whole foreground group, and a child killed by it would fail the work in
   // flight (charged an attempt) that twelve dev's own shutdown lets finish.
-  const child = fork(options.script, [], { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"], env: options.env, detached: OWN_GROUP });
+  const child = fork(options.script, [], { execArgv: ["--enable-source-maps"], stdio: ["ignore", "pipe", "pipe", "ipc"], env: withCompileCache(options.env), detached: OWN_GROUP });
   const kill = () => killGroup(child);
   running.add(child);
   child.once("exit", () => {
