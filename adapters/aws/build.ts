@@ -50,15 +50,17 @@ export const awsBuild: Pick<Adapter, "check" | "bundleOptions" | "package" | "sc
 
   async package({ formation, process, bundle, sends, outDir }: PackageInput): Promise<PackagedProcess> {
     const dir = process.name;
-    const zip = await deterministicZip([
+    // The files are written while the archive is compressed (on libuv's thread pool).
+    const zipping = deterministicZip([
       { name: "index.mjs", data: bundle.code },
       { name: "index.mjs.map", data: bundle.map },
     ]);
-    const artifacts = {
-      bundle: await writeArtifact(outDir, `${dir}/index.mjs`, bundle.code),
-      sourcemap: await writeArtifact(outDir, `${dir}/index.mjs.map`, bundle.map),
-      zip: await writeArtifact(outDir, `${dir}/function.zip`, zip),
-    };
+    const [bundleFile, sourcemap] = await Promise.all([
+      writeArtifact(outDir, `${dir}/index.mjs`, bundle.code),
+      writeArtifact(outDir, `${dir}/index.mjs.map`, bundle.map),
+    ]);
+    const zip = await zipping;
+    const artifacts = { bundle: bundleFile, sourcemap, zip: await writeArtifact(outDir, `${dir}/function.zip`, zip) };
     const platform: Record<string, unknown> = {
       runtime: "nodejs22.x",
       handler: "index.handler",

@@ -123,7 +123,7 @@ function describeProcess(formation: Formation, process: Process): Omit<ManifestP
  */
 async function bundleAll(formation: Formation, adapter: Adapter, outDir: string): Promise<{ bundles: Bundle[]; sends: string[][] }> {
   const [handlers, settled] = await Promise.all([
-    handlerProblems(formation.processes),
+    handlerProblems(formation.processes, { cacheRoot: formation.root }),
     bundleProcesses(formation.processes.map((process) => ({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }))),
   ]);
   const problems: Problem[] = adapter.check(formation);
@@ -156,7 +156,7 @@ function combined(failures: TwelveError[]): TwelveError {
 /** send("x") with a literal x that is not a worker is a problem, naming the file and line. */
 async function checkSends(formation: Formation, bundles: (Bundle | undefined)[], problems: Problem[]): Promise<string[][]> {
   const workers = formation.processes.filter((p) => p.type === "worker").map((p) => p.name);
-  const found = await Promise.all(formation.processes.map((_, i) => findSendCalls(bundles[i]?.sources ?? [])));
+  const found = await Promise.all(formation.processes.map((_, i) => findSendCalls(bundles[i]?.sources ?? [], { cacheRoot: formation.root })));
   const targets = found.map((calls, i) => {
     const process = formation.processes[i] as Process;
     for (const call of calls) {

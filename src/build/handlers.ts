@@ -1,7 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { parse, type AnyNode, type Expression, type Program } from "acorn";
+import type { AnyNode, Expression, Program } from "acorn";
 import type { Loader } from "esbuild";
+import { contentKey, fileCache, type FileCache } from "./cache.ts";
 import { esbuild } from "./esbuild.ts";
 import type { Problem } from "../formation/problems.ts";
 import type { Process } from "../formation/types.ts";
@@ -25,47 +26,68 @@ const DEFINERS: Record<string, string> = { defineWorker: "queue", defineClock: "
  * requireHandler (src/runtime/module.ts). An entry that does not parse is left to the bundler,
  * which reports the syntax error with its line.
  */
-export async function handlerProblems(processes: readonly Process[]): Promise<(Problem | undefined)[]> {
-  return Promise.all(processes.map((process) => problemOf(process)));
+export async function handlerProblems(processes: readonly Process[], options: { cacheRoot?: string } = {}): Promise<(Problem | undefined)[]> {
+  const cache = options.cacheRoot === undefined ? undefined : fileCache<EntryFacts>(options.cacheRoot, "entries", import.meta.url);
+  const problems = await Promise.all(processes.map(async (process) => problemOf(process, await factsOf(process.entry, cache))));
+  cache?.save();
+  return problems;
 }
 
-async function problemOf(process: Process): Promise<Problem | undefined> {
-  const program = await parseEntry(process.entry);
-  if (!program) return undefined;
+/**
+ * What an entry's text says of its default export: none, one the text cannot judge, or one
+ * with these handler keys (undefined keys: the text cannot tell which). "unparsed": not a
+ * module twelve reads, or one that does not parse (the bundler reports that).
+ */
+type EntryFacts = { default: "unparsed" | "none" | "unknown" } | { default: "found"; keys: string[] | null };
+
+function problemOf(process: Process, facts: EntryFacts): Problem | undefined {
   const { key, shape } = HANDLERS[process.type];
   const where = { path: `processes.${process.name}.entry` };
-  const found = defaultExport(program);
-  if (found === "none") return { ...where, message: `${process.entryAsWritten} has no default export; export default ${shape}` };
-  if (found === "unknown") return undefined;
-  const keys = handlerKeys(program, found);
-  if (keys === undefined || keys.includes(key)) return undefined;
-  return { ...where, message: `${process.entryAsWritten} has no ${key} handler${describeKeys(process, keys)}: export default ${shape}` };
+  if (facts.default !== "found") {
+    return facts.default === "none" ? { ...where, message: `${process.entryAsWritten} has no default export; export default ${shape}` } : undefined;
+  }
+  if (facts.keys === null || facts.keys.includes(key)) return undefined;
+  return { ...where, message: `${process.entryAsWritten} has no ${key} handler${describeKeys(process, facts.keys)}: export default ${shape}` };
 }
 
-/** Each entry's last text and what it parsed to: a build checks what loading the config just did. */
-const parsed = new Map<string, { text: string; program: Program | undefined }>();
+/** Each entry's last text and what it says: a build checks what loading the config just did. */
+const read = new Map<string, { text: string; facts: Promise<EntryFacts> }>();
 
-async function parseEntry(file: string): Promise<Program | undefined> {
+async function factsOf(file: string, cache: FileCache<EntryFacts> | undefined): Promise<EntryFacts> {
   const loader = LOADERS[path.extname(file)];
-  if (!loader) return undefined;
+  if (!loader) return { default: "unparsed" };
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
   } catch {
-    return undefined;
+    return { default: "unparsed" };
   }
-  const known = parsed.get(file);
-  if (known?.text === text) return known.program;
-  let program: Program | undefined;
+  const known = read.get(file);
+  if (known?.text === text) return known.facts;
+  // A text an earlier run read: what it found, without parsing again.
+  const key = cache && contentKey(loader, text);
+  const cached = key === undefined ? undefined : cache?.get(key);
+  const facts = cached ? Promise.resolve(cached) : parseFacts(file, text, loader);
+  read.set(file, { text, facts });
+  if (cache && key !== undefined && !cached) cache.set(key, await facts);
+  return facts;
+}
+
+async function parseFacts(file: string, text: string, loader: Loader): Promise<EntryFacts> {
+  let program: Program;
   try {
     // es2024, as the bundles, also lowers decorators, which acorn does not parse.
-    const { code } = await esbuild.transform(text, { loader, target: "es2024", sourcefile: file, logLevel: "silent" });
+    const [{ code }, { parse }] = await Promise.all([
+      esbuild.transform(text, { loader, target: "es2024", sourcefile: file, logLevel: "silent" }),
+      import("acorn"),
+    ]);
     program = parse(code, { ecmaVersion: "latest", sourceType: "module" });
   } catch {
-    program = undefined;
+    return { default: "unparsed" };
   }
-  parsed.set(file, { text, program });
-  return program;
+  const found = defaultExport(program);
+  if (found === "none" || found === "unknown") return { default: found };
+  return { default: "found", keys: handlerKeys(program, found) ?? null };
 }
 
 /** What the module exports as default: the node, "none" (an ES module without one), or "unknown". */

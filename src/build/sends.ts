@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parse, type AnyNode, type Expression, type MemberExpression, type Position, type Program, type SpreadElement } from "acorn";
+import type { AnyNode, Expression, MemberExpression, Position, Program, SpreadElement } from "acorn";
 import type { Loader } from "esbuild";
+import { contentKey, fileCache, type FileCache } from "./cache.ts";
 import { esbuild } from "./esbuild.ts";
 
 /** A send() call found in a process's own source. */
@@ -31,18 +32,23 @@ const NAMES_TWELVE = /["'`]twelve(\/runtime)?["'`]/;
  * esbuild's async API: it reuses the service the bundling started, where a sync call would
  * start a second one (a worker thread and an esbuild process, about 100 ms a build).
  */
-export async function findSendCalls(files: readonly string[]): Promise<SendCall[]> {
+export async function findSendCalls(files: readonly string[], options: { cacheRoot?: string } = {}): Promise<SendCall[]> {
+  const cache = options.cacheRoot === undefined ? undefined : fileCache<CachedCall[]>(options.cacheRoot, "sends", import.meta.url);
   const calls = await Promise.all(files.map((file) => {
     const loader = LOADERS[path.extname(file)];
-    return loader ? callsIn(file, loader) : [];
+    return loader ? callsIn(file, loader, cache) : [];
   }));
+  cache?.save();
   return calls.flat();
 }
+
+/** A call as the cache keeps it: what the text says, which is the same at any path. */
+type CachedCall = Omit<SendCall, "file">;
 
 /** Each file's last text and the calls found in it: a file shared by processes is read once. */
 const found = new Map<string, { source: string; calls: Promise<SendCall[]> }>();
 
-function callsIn(file: string, loader: Loader): Promise<SendCall[]> | SendCall[] {
+function callsIn(file: string, loader: Loader, cache: FileCache<CachedCall[]> | undefined): Promise<SendCall[]> | SendCall[] {
   let source: string;
   try {
     source = fs.readFileSync(file, "utf8");
@@ -52,15 +58,27 @@ function callsIn(file: string, loader: Loader): Promise<SendCall[]> | SendCall[]
   if (!NAMES_TWELVE.test(source)) return [];
   const known = found.get(file);
   if (known?.source === source) return known.calls;
-  const calls = parseCalls(file, source, loader);
+  // A text parsed by an earlier run: its calls, without parsing again.
+  const key = cache && contentKey(loader, source);
+  const cached = key === undefined ? undefined : cache?.get(key);
+  const calls = cached ? Promise.resolve(cached.map((call) => ({ ...call, file }))) : parseCalls(file, source, loader);
   found.set(file, { source, calls });
+  if (cache && key !== undefined && !cached) {
+    return calls.then((list) => {
+      cache.set(key, list.map(({ worker, line }) => ({ worker, line })));
+      return list;
+    });
+  }
   return calls;
 }
 
 async function parseCalls(file: string, source: string, loader: Loader): Promise<SendCall[]> {
   try {
     // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
-    const { code, map } = await esbuild.transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" });
+    const [{ code, map }, { parse }] = await Promise.all([
+      esbuild.transform(source, { loader, format: "esm", target: "es2024", sourcemap: "external", sourcefile: file, logLevel: "silent" }),
+      import("acorn"),
+    ]);
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
     const originalLine = lineMapper(JSON.parse(map).mappings);
     return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));

@@ -60,8 +60,9 @@ export async function deterministicZip(files: ZipInput[]): Promise<Buffer> {
     if (file.name.length > 0xffff) throw new Error("deterministicZip: entry name too long");
     if (file.data.length >= 0xffffffff) throw new Error("deterministicZip: entry too large (no zip64)");
   }
-  // Level 6 (zlib's default): half the time of level 9 for archives 0.5% larger.
-  const compressed = await Promise.all(sorted.map((file) => deflate(file.data, { level: 6 })));
+  // Level 4: on twelve's bundles and source maps half the time of zlib's default (6), for
+  // archives about 4% larger; level 9 takes twice as long again for 0.5% less.
+  const compressed = await Promise.all(sorted.map((file) => deflate(file.data, { level: 4 })));
 
   const chunks: Uint8Array[] = [];
   const entries: Entry[] = [];

@@ -1,9 +1,10 @@
-import { randomUUID } from "node:crypto";
+import { accessSync, constants, readFileSync, rmSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AdapterRegistry } from "../adapter.ts";
 import type * as esbuildTypes from "esbuild";
+import { contentKey, fileCache } from "../build/cache.ts";
 import { esbuild } from "../build/esbuild.ts";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
@@ -44,18 +45,125 @@ export interface LoadedConfig {
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const configFile = findConfig(options.cwd, options.config);
   const root = path.dirname(configFile);
-  // The validator (zod's ~20 ms of loading) loads while esbuild compiles the config.
-  const [{ code, dependencies, duplicates }, { checkFormation }] = await Promise.all([bundleConfig(configFile, root), import("../formation/validate.ts")]);
-  const raw = await importBundled(code, configFile, root);
-  const check = checkFormation(raw, { configFile, target: options.target, stage: options.stage, adapters: options.adapters });
+  const compiled = cachedConfig(configFile, root);
+  // The validator (zod's ~20 ms of loading) loads while esbuild compiles the config; a config
+  // compiled before was most likely checked before too, and then needs no validator.
+  const validator = compiled ? undefined : import("../formation/validate.ts");
+  const { module, dependencies, duplicates } = compiled ?? (await compileConfig(configFile, root));
+  const raw = await importBundled(module, configFile);
+  const key = duplicates.length === 0 ? checkedKey(raw, configFile, options) : undefined;
+  const checked = key === undefined ? undefined : checkedFormation(root, key);
+  const check = checked ? { formation: checked, processes: checked.processes, problems: [] } : (await (validator ?? import("../formation/validate.ts"))).checkFormation(raw, {
+    configFile, target: options.target, stage: options.stage, adapters: options.adapters,
+  });
   const right = duplicates.length === 0 && check.problems.length === 0 && check.formation !== undefined;
-  const handlers = right && options.entriesCheckedByBuild ? [] : (await handlerProblems(check.processes)).filter((p) => p !== undefined);
+  const handlers = right && options.entriesCheckedByBuild ? [] : (await handlerProblems(check.processes, { cacheRoot: root })).filter((p) => p !== undefined);
   const problems = [...duplicates, ...check.problems, ...handlers];
   if (problems.length || !check.formation) throw configError(configFile, problems);
+  if (key !== undefined && !checked) {
+    const cache = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url);
+    cache.set(key, check.formation);
+    cache.save();
+  }
   return { formation: check.formation, dependencies };
 }
 
-async function bundleConfig(configFile: string, root: string): Promise<{ code: string; dependencies: string[]; duplicates: Problem[] }> {
+const CHECKED_CACHE = "formations";
+
+/**
+ * The key of a config's value checked for these options: the value itself (when it is plain
+ * data, as JSON), the config file, target and stage, the platforms' ranges and own checks, and
+ * the Node (whose time zone data decides a clock's zone). undefined: a value that JSON would
+ * not give back whole (a function, a class, an undefined), which is checked every time.
+ */
+function checkedKey(raw: unknown, configFile: string, options: LoadOptions): string | undefined {
+  if (!isPlainData(raw, 0)) return undefined;
+  const platforms = Object.entries(options.adapters).map(([target, adapter]) => `${target} ${JSON.stringify(adapter.limits)} ${adapter.check.toString()}`);
+  return contentKey(JSON.stringify(raw), configFile, options.target ?? "", options.stage ?? "", process.version, ...platforms);
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
+  if (depth > 32) return false;
+  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
+  if (typeof value === "number") return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((item) => isPlainData(item, depth + 1));
+  if (typeof value !== "object") return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  return Object.values(value).every((item) => isPlainData(item, depth + 1));
+}
+
+/**
+ * The formation this value was checked into by an earlier run, if its entries are still
+ * files twelve can read (the check says what is wrong with one that is not).
+ */
+function checkedFormation(root: string, key: string): Formation | undefined {
+  const formation = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url).get(key);
+  if (!formation) return undefined;
+  try {
+    for (const process of formation.processes) {
+      if (!statSync(process.entry).isFile()) return undefined;
+      accessSync(process.entry, constants.R_OK);
+    }
+  } catch {
+    return undefined;
+  }
+  return formation;
+}
+
+interface CompiledConfig {
+  /** The compiled config's file, .twelve/cache/config-<hash of its code>.mjs. */
+  module: string;
+  dependencies: string[];
+  duplicates: Problem[];
+}
+
+/**
+ * A compiled config as the cache keeps it, with what it was compiled from: each input file's
+ * text (hashed) and the time each of their folders last changed (a file added beside one, such
+ * as a.ts beside the a.js it imports, may change what an import resolves to).
+ */
+interface CachedConfig extends CompiledConfig {
+  inputs: Record<string, string>;
+  folders: Record<string, number>;
+}
+
+const CONFIG_CACHE = "config";
+
+/** The config as an earlier run compiled it, when nothing it was compiled from has changed. */
+function cachedConfig(configFile: string, root: string): CompiledConfig | undefined {
+  const cached = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url).get(configFile);
+  if (!cached) return undefined;
+  try {
+    statSync(cached.module);
+    for (const [folder, mtimeMs] of Object.entries(cached.folders)) if (statSync(folder).mtimeMs !== mtimeMs) return undefined;
+    for (const [file, hash] of Object.entries(cached.inputs)) if (contentKey(readFileSync(file, "utf8")) !== hash) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { module: cached.module, dependencies: cached.dependencies, duplicates: cached.duplicates };
+}
+
+function cacheConfig(configFile: string, root: string, compiled: CompiledConfig, inputs: string[]): void {
+  const cache = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url);
+  // The config's previous compile is of no more use.
+  const previous = cache.get(configFile)?.module;
+  if (previous && previous !== compiled.module) rmSync(previous, { force: true });
+  try {
+    cache.set(configFile, {
+      ...compiled,
+      inputs: Object.fromEntries(inputs.map((file) => [file, contentKey(readFileSync(file, "utf8"))])),
+      folders: Object.fromEntries([...new Set(inputs.map((file) => path.dirname(file)))].map((folder) => [folder, statSync(folder).mtimeMs])),
+    });
+  } catch {
+    // An input gone since esbuild read it: nothing to keep.
+    return;
+  }
+  cache.save();
+}
+
+/** The config compiled by esbuild (and kept for the next run). */
+async function compileConfig(configFile: string, root: string): Promise<CompiledConfig> {
   let result: esbuildTypes.BuildResult<{ write: false; metafile: true }>;
   try {
     result = await esbuild.build({
@@ -90,7 +198,14 @@ async function bundleConfig(configFile: string, root: string): Promise<{ code: s
     .filter((file) => !file.includes(`${path.sep}node_modules${path.sep}`) && !isOwnCode(file));
   const output = result.outputFiles[0];
   if (!output) throw new TwelveError(`esbuild produced nothing for ${configFile}`, { exitCode: 1 });
-  return { code: output.text, dependencies, duplicates };
+  // Named by its code: a config compiled as before is the same file, and Node's compile cache
+  // (bin/twelve.mjs) keeps one entry for it, where a fresh name each run left one behind each time.
+  const module = path.join(root, ".twelve", "cache", `config-${contentKey(output.text).slice(0, 24)}.mjs`);
+  await fs.mkdir(path.dirname(module), { recursive: true });
+  await fs.writeFile(module, output.text);
+  const compiled = { module, dependencies, duplicates };
+  cacheConfig(configFile, root, compiled, Object.keys(result.metafile.inputs).map((input) => path.resolve(root, input)));
+  return compiled;
 }
 
 /**
@@ -136,14 +251,17 @@ function duplicateKeyProblem(warning: esbuildTypes.Message): Problem {
   return { path: `line ${line}`, message: `"${key}" is written twice in one object; JavaScript keeps only the last, so the first would be silently lost` };
 }
 
-/** Imports the bundled config from a file beside the project, so its packages resolve. */
-async function importBundled(code: string, configFile: string, root: string): Promise<unknown> {
-  const dir = path.join(root, ".twelve");
-  await fs.mkdir(dir, { recursive: true });
-  const file = path.join(dir, `config.${randomUUID()}.mjs`);
-  await fs.writeFile(file, code);
+/** How many times this process imported each compiled config: twelve dev loads it again on a change. */
+const imports = new Map<string, number>();
+
+/** Imports the compiled config from its file beside the project, so its packages resolve. */
+async function importBundled(module: string, configFile: string): Promise<unknown> {
+  // The same file again (twelve dev reloading after an environment change) needs a URL of its
+  // own, or Node hands back the module it ran before without running the config again.
+  const count = imports.get(module) ?? 0;
+  imports.set(module, count + 1);
   try {
-    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const mod = (await import(`${pathToFileURL(module).href}${count ? `?load=${count}` : ""}`)) as { default?: unknown };
     if (mod.default === undefined) {
       throw new TwelveError(`${path.basename(configFile)} has no default export`, {
         exitCode: 2,
@@ -158,7 +276,5 @@ async function importBundled(code: string, configFile: string, root: string): Pr
       cause: error,
       hint: "The config runs when twelve loads it; fix the error it throws.",
     });
-  } finally {
-    await fs.rm(file, { force: true });
   }
 }
