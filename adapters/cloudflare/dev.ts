@@ -18,8 +18,8 @@ interface QueueResult {
 }
 
 /**
- * The cloudflare engine of twelve dev: each process in its own workerd (through miniflare, in
- * a host child), from the bundle and wrangler.json `twelve build --target cloudflare` made, so
+ * The cloudflare engine of twelve dev: each process in its own workerd (driven by a host child,
+ * dev/host.ts), from the bundle and wrangler.json `twelve build --target cloudflare` made, so
  * code that would fail on Workers fails here too. A web Worker serves its own port; sends go
  * to twelve dev's durable broker, which delivers batches with Fetcher.queue().
  */

@@ -13,7 +13,7 @@ export const cloudflareAdapter: Adapter = {
   packages: ["wrangler", "miniflare"],
   limits: cloudflareLimits,
   ...cloudflareBuild,
-  // miniflare and the dev hosts load only for twelve dev, never for a build.
+  // The dev hosts (and miniflare's workerd) load only for twelve dev, never for a build.
   dev: async () => {
     requirePackages(["miniflare"], "twelve dev --target cloudflare");
     return (await import("./dev.ts")).cloudflareDevEngine();

@@ -55,7 +55,7 @@ export function serveHost(handlers: { invoke?(payload: unknown): Promise<unknown
 
 /**
  * While the host loads the process (up to hostReady()): a module without the handler of its
- * type (twelve's wrapper throws, in Node or inside workerd, whose error miniflare passes on
+ * type (twelve's wrapper throws, in Node or inside workerd, whose error the host passes on
  * as text) is told to twelve dev as such, which then does not restart it: it would fail the
  * same way until the code changes. The host stays until twelve dev lets it go (disconnects),
  * so the message is not overtaken by the news of its exit. Any other error ends the host as

@@ -42,6 +42,12 @@ describe(`twelve dev --target ${target}`, () => {
     expect(dev.lines.join("\n")).toContain(`ready admin http://localhost:${port + 1} (cap 5)`);
   });
 
+  it("gives a request what the platform gives it, and shows a handler's throw with its message", async () => {
+    expect(await (await fetch(`http://127.0.0.1:${port}/where`)).json()).toEqual({ country: target === "cloudflare" ? "US" : null });
+    expect((await fetch(`http://127.0.0.1:${port}/boom`)).status).toBe(500);
+    await dev.waitForLine(/boom from web/, 5_000);
+  });
+
   it("delivers 200 messages to a worker with cap 3: never more than 3 batches at once, every message handled", async () => {
     expect((await post("/enqueue", { prefix: "load", count: 200, sleepMs: 5 })).status).toBe(202);
     await reports.waitFor((r) => r.event === "message" && String(r.id).startsWith("load-"), (m) => new Set(m.map((r) => r.id)).size === 200, 60_000);

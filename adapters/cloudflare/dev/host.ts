@@ -1,16 +1,16 @@
 // Runs inside one child process per process of the formation (twelve dev, cloudflare engine):
-// the Worker twelve built, in its own workerd through miniflare. When twelve dev goes away,
-// however it ends, the IPC channel closes and this disposes workerd (which would otherwise
-// outlive it and keep the port).
+// the Worker twelve built, in its own workerd (workerd.ts). When twelve dev goes away, however
+// it ends, the IPC channel closes and this stops workerd (which would otherwise outlive it and
+// keep the port).
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
-// Miniflare's own Request and Response (undici's), which a fetcher binding's handler takes and returns.
-import { Miniflare, Response, type MiniflareWorkerConfig, type Request } from "miniflare";
 import { hostReady, onParentGone, requestParent, serveHost } from "../../../src/dev/host-child.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
 import { DEV_BROKER_BINDING } from "../runtime/send.ts";
 import { DEV_IN_FLIGHT_HEADER } from "../runtime/web.ts";
 import type { WranglerConfig } from "../wrangler.ts";
+import { startWorkerd } from "./workerd.ts";
 
 export interface HostSpec {
   dir: string;
@@ -26,69 +26,79 @@ export type HostCall =
 const spec = JSON.parse(process.env.TWELVE_DEV_HOST ?? "{}") as HostSpec;
 const config = JSON.parse(fs.readFileSync(path.join(spec.dir, "wrangler.json"), "utf8")) as WranglerConfig;
 
-const env: NonNullable<MiniflareWorkerConfig["env"]> = {};
-for (const [name, value] of Object.entries(spec.variables)) env[name] = { type: "text", value };
-// One Fetcher into twelve dev's broker stands for the producer bindings, for the same queues.
-env[DEV_BROKER_BINDING] = {
-  type: "fetcher",
-  handler: async (request: Request) => {
-    // Why messages of the batch being delivered failed (the worker wrapper says so before queue() returns).
-    if (new URL(request.url).pathname === "/failures") {
-      await requestParent({ failures: ((await request.json()) as { failures: unknown }).failures });
-      return new Response(null, { status: 204 });
-    }
-    if (new URL(request.url).pathname === "/send-batch") return sendBatch((await request.json()) as { worker: string; bodies: unknown[]; delaySeconds?: number });
-    const { worker, body, delaySeconds } = (await request.json()) as { worker: string; body: unknown; delaySeconds?: number };
-    if (!spec.sends.includes(worker)) {
-      return new Response(`this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})`, { status: 400 });
-    }
-    try {
-      return Response.json(await requestParent({ worker, body, delaySeconds }));
-    } catch (error) {
-      return new Response((error as Error).message, { status: 400 });
-    }
-  },
-};
-
-/** sendBatch() under twelve dev: each body to the broker; one it refuses is reported by its index. */
-async function sendBatch({ worker, bodies, delaySeconds }: { worker: string; bodies: unknown[]; delaySeconds?: number }): Promise<Response> {
-  if (!spec.sends.includes(worker)) {
-    return new Response(`this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})`, { status: 400 });
+/**
+ * What the Worker's broker binding asks, as a status and a body: a send(), a sendBatch(), or why
+ * messages of the batch being delivered failed (the worker wrapper says so before queue() returns).
+ */
+async function brokerCall(pathname: string, payload: unknown): Promise<{ status: number; body: string }> {
+  if (pathname === "/failures") {
+    await requestParent({ failures: (payload as { failures: unknown }).failures });
+    return { status: 204, body: "" };
   }
-  // One request to twelve dev, which hands them to the broker in the order given.
-  return Response.json(await requestParent({ worker, bodies, delaySeconds }));
+  const { worker } = payload as { worker: string };
+  if (!spec.sends.includes(worker)) {
+    return { status: 400, body: `this Worker has no ${queueBinding(worker)} queue binding (it may send to: ${spec.sends.join(", ") || "none"})` };
+  }
+  if (pathname === "/send-batch") {
+    // sendBatch(): one request to twelve dev, which hands the bodies to the broker in the order given.
+    const { bodies, delaySeconds } = payload as { bodies: unknown[]; delaySeconds?: number };
+    return { status: 200, body: JSON.stringify(await requestParent({ worker, bodies, delaySeconds })) };
+  }
+  const { body, delaySeconds } = payload as { body: unknown; delaySeconds?: number };
+  try {
+    return { status: 200, body: JSON.stringify(await requestParent({ worker, body, delaySeconds })) };
+  } catch (error) {
+    return { status: 400, body: (error as Error).message };
+  }
 }
 
-const mf = new Miniflare({
-  cf: false,
-  enableDevRegistry: false,
-  host: "127.0.0.1",
-  port: spec.port ?? 0,
-  handleStructuredLogs: (log) => (log.level === "error" ? console.error : console.log)(log.message),
-  workers: [{
-    config: {
-      name: config.name,
-      compatibilityDate: config.compatibility_date,
-      compatibilityFlags: config.compatibility_flags,
-      manifest: { mainModule: config.main, modules: { [config.main]: { type: "esm", contents: fs.readFileSync(path.join(spec.dir, config.main), "utf8") } } },
-      env,
-    },
-  }],
+// The broker binding's other end: the Worker's requests to it come here, over HTTP on 127.0.0.1.
+const broker = http.createServer((request, response) => {
+  let text = "";
+  request.setEncoding("utf8");
+  request.on("data", (chunk: string) => (text += chunk));
+  request.on("end", () => {
+    void (async () => {
+      const { pathname } = new URL(request.url ?? "/", "http://twelve-dev");
+      const answer = await brokerCall(pathname, JSON.parse(text)).catch((error: unknown) => ({ status: 500, body: String((error as Error)?.message ?? error) }));
+      response.writeHead(answer.status, answer.status === 200 ? { "content-type": "application/json" } : { "content-type": "text/plain; charset=utf-8" });
+      response.end(answer.body);
+    })();
+  });
 });
-// From here workerd runs: it goes when twelve dev does, even if that is before it is ready.
-onParentGone(() => mf.dispose());
-await mf.ready;
-const worker = await mf.getWorker(config.name);
+await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
+
+const workerd = await startWorkerd({
+  name: config.name,
+  mainModule: path.join(spec.dir, config.main),
+  compatibilityDate: config.compatibility_date,
+  compatibilityFlags: config.compatibility_flags ?? [],
+  text: spec.variables,
+  services: { [DEV_BROKER_BINDING]: (broker.address() as { port: number }).port },
+  port: spec.port,
+  // One write per console call: a stack of several lines stays together.
+  log: (level, message) => (level === "error" ? process.stderr : process.stdout).write(`${message}\n`),
+});
+let stopping = false;
+onParentGone(async () => {
+  stopping = true;
+  await workerd.dispose();
+  broker.close();
+});
+// workerd gone on its own (it crashed): this host ends too, and twelve dev says so and restarts it.
+void workerd.exited.then(({ code, signal }) => {
+  if (stopping) return;
+  console.error(`workerd ended (${signal ?? `exit ${code}`})`);
+  process.exit(1);
+});
 
 serveHost({
   // A web Worker counts the requests it serves (runtime/web.ts); asked through workerd itself, past no proxy.
-  ...(spec.port !== undefined ? { load: async () => ((await (await worker.fetch("http://twelve-dev/", { headers: { [DEV_IN_FLIGHT_HEADER]: "1" } })).json()) as { inFlight: number }).inFlight } : {}),
+  ...(spec.port !== undefined ? { load: async () => ((await workerd.fetchJson({ [DEV_IN_FLIGHT_HEADER]: "1" })) as { inFlight: number }).inFlight } : {}),
   invoke: async (payload) => {
     const call = payload as HostCall;
-    if (call.op === "queue") {
-      return worker.queue(call.queue, call.messages.map((m) => ({ ...m, timestamp: new Date(m.timestamp) })));
-    }
-    return worker.scheduled({ cron: call.cron, scheduledTime: new Date(call.scheduledTime) });
+    if (call.op === "queue") return workerd.queue(call.queue, call.messages);
+    return workerd.scheduled(call.cron, call.scheduledTime);
   },
 });
 hostReady();

@@ -1,0 +1,83 @@
+import { execFileSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
+import { makeProject, removeProject } from "../support/project.ts";
+
+// twelve dev --target cloudflare runs each Worker in a workerd of its own, started by the
+// process's host child. However either of them ends, no workerd may stay behind holding the
+// port; and what workerd says when a Worker cannot load must reach the user.
+
+const config = `import { defineConfig } from "twelve";
+export default defineConfig({
+  app: "wd",
+  target: "cloudflare",
+  processes: { web: { type: "web", entry: "web.ts", concurrency: 2 } },
+});
+`;
+const WEB = `export default { fetch: () => new Response("up") };\n`;
+
+/** Processes as `ps` lists them: pid, parent pid, command line. */
+function processes(): { pid: number; ppid: number; args: string }[] {
+  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
+}
+const alive = (pid: number) => processes().some((p) => p.pid === pid && !p.args.includes("<defunct>"));
+
+/** The workerd serving the app in `dir`, and its host (its parent). */
+function workerdOf(devPid: number): { workerd: number; host: number } | undefined {
+  const all = processes();
+  const hosts = all.filter((p) => p.ppid === devPid).map((p) => p.pid);
+  const workerd = all.find((p) => hosts.includes(p.ppid) && /workerd serve/.test(p.args));
+  return workerd ? { workerd: workerd.pid, host: workerd.ppid } : undefined;
+}
+
+const up = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => "")) === "up";
+
+describe("twelve dev --target cloudflare's workerd", () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) removeProject(dir);
+    dir = undefined;
+  });
+
+  it("goes when its host is killed outright, and the restarted host serves on the same port", { timeout: 60_000 }, async () => {
+    dir = makeProject({ "twelve.config.ts": config, "web.ts": WEB });
+    const port = await freePorts(1);
+    const dev = startTwelveDev(dir, ["--port", String(port)]);
+    try {
+      await dev.waitForLine(/ready wd on/, 30_000);
+      const first = await waitFor(() => workerdOf(dev.child.pid as number), 5_000, "the web's workerd");
+      process.kill(first.host, "SIGKILL");
+      await waitFor(() => !alive(first.workerd) || undefined, 5_000, "the killed host's workerd to end");
+      await waitFor(async () => (await up(port)) || undefined, 20_000, "the web to serve again");
+      expect(workerdOf(dev.child.pid as number)?.workerd).not.toBe(first.workerd);
+    } finally {
+      await dev.stop("SIGKILL");
+    }
+  });
+
+  it("goes when twelve dev itself is killed outright, and frees the port", { timeout: 60_000 }, async () => {
+    dir = makeProject({ "twelve.config.ts": config, "web.ts": WEB });
+    const port = await freePorts(1);
+    const dev = startTwelveDev(dir, ["--port", String(port)]);
+    await dev.waitForLine(/ready wd on/, 30_000);
+    const { workerd } = await waitFor(() => workerdOf(dev.child.pid as number), 5_000, "the web's workerd");
+    await dev.stop("SIGKILL");
+    await waitFor(() => !alive(workerd) || undefined, 5_000, "workerd to end after twelve dev");
+    expect(await up(port)).toBe(false);
+  });
+
+  it("says why a Worker could not load: the error its module threw", { timeout: 60_000 }, async () => {
+    dir = makeProject({ "twelve.config.ts": config, "web.ts": `throw new Error("broken at import");\n${WEB}` });
+    const port = await freePorts(1);
+    const dev = startTwelveDev(dir, ["--port", String(port)]);
+    try {
+      await dev.waitForLine(/broken at import/, 30_000);
+    } finally {
+      await dev.stop("SIGKILL");
+    }
+  });
+});
