@@ -3,6 +3,7 @@ import { zonedParts, type ZonedParts } from "../formation/timezone.ts";
 import { runsAt } from "../formation/zoned.ts";
 import type { ClockRun } from "../adapter.ts";
 import { systemClock, type Clock } from "./time.ts";
+import { LATE_LIMIT_MS, skippedRun } from "../runtime/late.ts";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -112,13 +113,6 @@ function firstMinuteOfNewOffset(from: number, to: number, offset: number, timeZo
   return after;
 }
 
-/**
- * How late a run may start and still run. Past it the run is skipped as missed (a laptop asleep
- * through 03:00): deployed clocks do the same after an outage. Lambda drops an asynchronous
- * invoke older than the clock's MaximumEventAgeInSeconds (60 s, its minimum, which twelve sets),
- * and Cloudflare never replays a Cron Trigger it could not fire.
- */
-export const LATE_LIMIT_MS = 60_000;
 /** How many missed runs are counted for the message after a long sleep. */
 const MISSED_COUNT_LIMIT = 10_000;
 
@@ -154,13 +148,7 @@ export function scheduleClock(schedule: string, timeZone: string, run: (schedule
 
   const fire = (scheduledTime: number, waited = false): Promise<ClockRun> => {
     if (going) {
-      const skipped: ClockRun = {
-        scheduledTime,
-        startedAt: null,
-        outcome: "skipped",
-        durationMs: null,
-        detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((clock.now() - going.startedAt) / 1000)} s ago) was still going${waited ? ` ${LATE_LIMIT_MS / 1000} s after this one's time` : ""}; one run at a time`,
-      };
+      const skipped = skippedRun(scheduledTime, going, clock.now(), waited);
       events.skipped?.(skipped, going);
       last = skipped;
       return Promise.resolve(skipped);

@@ -6,7 +6,8 @@ import { LAST_RUN_PATH, RUN_PATH, RUN_TOKEN_SECRET } from "../../adapters/cloudf
 import type { LastRunAnswer } from "../../adapters/cloudflare/runtime/clock-lease.ts";
 import type { WranglerConfig } from "../../adapters/cloudflare/wrangler.ts";
 import type { ClockRun } from "../../src/adapter.ts";
-import { CLOCK_APP, clockWorker } from "../support/clock-app.ts";
+import { CLOCK_APP } from "../support/clock-app.ts";
+import { miniflareWorker } from "../support/miniflare-worker.ts";
 import { buildProject, makeProject, removeProject } from "../support/project.ts";
 
 // The clock Worker twelve builds, in workerd (miniflare) with the Durable Object its
@@ -26,7 +27,7 @@ describe("the Cloudflare clock's lease, in workerd", () => {
     const workers = manifest.processes.map((p) => {
       const config = JSON.parse(fs.readFileSync(path.join(outDir, p.artifacts.wrangler!.path), "utf8")) as WranglerConfig;
       configs[p.name] = config;
-      return clockWorker(config, fs.readFileSync(path.join(outDir, p.artifacts.bundle!.path), "utf8"), { [RUN_TOKEN_SECRET]: TOKEN });
+      return miniflareWorker(config, fs.readFileSync(path.join(outDir, p.artifacts.bundle!.path), "utf8"), { [RUN_TOKEN_SECRET]: TOKEN });
     });
     mf = new Miniflare({ cf: false, enableDevRegistry: false, workers, handleStructuredLogs: (log) => logs.push(log.message) });
     await mf.ready;

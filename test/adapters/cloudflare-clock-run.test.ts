@@ -12,7 +12,8 @@ import { runTwelve } from "../support/cli.ts";
 import { startCloudflareApi, type CloudflareApi } from "../support/cloudflare-api.ts";
 import { buildProject, makeProject, removeProject } from "../support/project.ts";
 import { cloudflareTestEnv, runWrangler } from "../support/wrangler.ts";
-import { CLOCK_APP, clockWorker } from "../support/clock-app.ts";
+import { CLOCK_APP } from "../support/clock-app.ts";
+import { miniflareWorker } from "../support/miniflare-worker.ts";
 
 // A clock deployed by twelve to the Cloudflare API stand-in (the real wrangler uploads it), then
 // run from the code the stand-in holds, in workerd: the lease's Durable Object and migration in
@@ -96,7 +97,7 @@ describe("a Cloudflare clock deployed, run now and read back", () => {
     const token = slow.secrets.get(RUN_TOKEN_SECRET)!;
     const config = JSON.parse(fs.readFileSync(path.join(dir, ".twelve/build/cloudflare/slow/wrangler.json"), "utf8")) as WranglerConfig;
     const code = slow.modules.find((m) => m.name === slow.mainModule)!.content;
-    mf = new Miniflare({ cf: false, enableDevRegistry: false, host: "127.0.0.1", workers: [clockWorker(config, code, { [RUN_TOKEN_SECRET]: token, RUN_MS: "15000" })] });
+    mf = new Miniflare({ cf: false, enableDevRegistry: false, host: "127.0.0.1", workers: [miniflareWorker(config, code, { [RUN_TOKEN_SECRET]: token, RUN_MS: "15000" })] });
     const url = (await mf.ready).toString().replace(/\/$/, "");
     const runEnv = { ...env, TWELVE_CLOUDFLARE_WORKER_URL: url };
 

@@ -7,6 +7,7 @@
 // A plain class with fetch() and alarm() (no `cloudflare:workers` import): the wrapper talks to
 // it over its stub's fetch, and the module loads in Node for unit tests too.
 import type { ClockRun } from "../../../src/adapter.ts";
+import { LATE_LIMIT_MS, skippedRun } from "../../../src/runtime/late.ts";
 
 /** The Durable Object class the clock Worker exports, and its binding (wrangler.ts). */
 export const LEASE_CLASS = "TwelveClockLease";
@@ -49,23 +50,6 @@ interface LeaseState {
     deleteAlarm(): Promise<void>;
   };
   blockConcurrencyWhile<T>(run: () => Promise<T>): Promise<T>;
-}
-
-/**
- * How late a run Cloudflare fired may start: one due while the previous run is going waits for
- * it this long past its time, then is skipped (src/dev/clock.ts LATE_LIMIT_MS, the same rule).
- */
-export const LATE_LIMIT_MS = 60_000;
-
-/** The skip, in twelve dev's words (src/dev/clock.ts); `waited`: after waiting LATE_LIMIT_MS past its time. */
-export function skippedRun(scheduledTime: number, going: { scheduledTime: number; startedAt: number }, now: number, waited = false): ClockRun {
-  return {
-    scheduledTime,
-    startedAt: null,
-    outcome: "skipped",
-    durationMs: null,
-    detail: `the run for ${new Date(going.scheduledTime).toISOString()} (started ${Math.round((now - going.startedAt) / 1000)} s ago) was still going${waited ? ` ${LATE_LIMIT_MS / 1000} s after this one's time` : ""}; one run at a time`,
-  };
 }
 
 /** A run whose lease ran out: it never said how it ended. */

@@ -4,7 +4,8 @@ import { zonedMinute } from "../../../src/formation/timezone.ts";
 import { requireHandler } from "../../../src/runtime/module.ts";
 import type { ProcessMeta, ScheduledController } from "../../../src/runtime/types.ts";
 import { shouldRun } from "./clock-gate.ts";
-import { LATE_LIMIT_MS, LEASE_BINDING, type LastRunAnswer, type TakeAnswer, type TakeRequest } from "./clock-lease.ts";
+import { LATE_LIMIT_MS } from "../../../src/runtime/late.ts";
+import { LEASE_BINDING, type LastRunAnswer, type TakeAnswer, type TakeRequest } from "./clock-lease.ts";
 import { describeError } from "../../../src/runtime/failure.ts";
 import { DEV_BROKER_BINDING, installQueueTransport } from "./send.ts";
 

@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
-import { Miniflare, type MiniflareWorkerConfig, type Response as MiniflareResponse, type WorkerOptions } from "miniflare";
+import { Miniflare, type Response as MiniflareResponse } from "miniflare";
 import type { WranglerConfig } from "../../../adapters/cloudflare/wrangler.ts";
+import { miniflareWorker } from "../../support/miniflare-worker.ts";
 import { buildProject } from "../../support/project.ts";
 import { copyFixture, removeProject } from "../../support/project.ts";
 import { startReportServer } from "../../support/report-server.ts";
@@ -57,33 +58,4 @@ export async function cloudflareInvoker(): Promise<Invoker & { mf: Miniflare; co
  */
 function domResponse(response: MiniflareResponse): Response {
   return response as unknown as Response;
-}
-
-/** A Miniflare 5 worker from twelve's wrangler.json; batches flush at once so tests stay quick. */
-function miniflareWorker(config: WranglerConfig, code: string, vars: Record<string, string>): WorkerOptions {
-  const env: NonNullable<MiniflareWorkerConfig["env"]> = {};
-  for (const [name, value] of Object.entries({ ...config.vars, ...vars })) env[name] = { type: "text", value };
-  for (const p of config.queues?.producers ?? []) env[p.binding] = { type: "queue", name: p.queue };
-  const triggers: MiniflareWorkerConfig["triggers"] = [
-    ...(config.queues?.consumers ?? []).map((c) => ({
-      type: "queue" as const,
-      name: c.queue,
-      maxBatchSize: c.max_batch_size,
-      maxBatchTimeout: 0,
-      maxRetries: c.max_retries,
-      deadLetterQueue: c.dead_letter_queue,
-      maxConcurrency: c.max_concurrency,
-    })),
-    ...config.triggers.crons.map((schedule) => ({ type: "scheduled" as const, schedule })),
-  ];
-  return {
-    config: {
-      name: config.name,
-      compatibilityDate: config.compatibility_date,
-      compatibilityFlags: config.compatibility_flags,
-      manifest: { mainModule: config.main, modules: { [config.main]: { type: "esm", contents: code } } },
-      env,
-      triggers,
-    },
-  };
 }
