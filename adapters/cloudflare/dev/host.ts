@@ -8,7 +8,7 @@ import path from "node:path";
 import { hostReady, onParentGone, requestParent, serveHost } from "../../../src/dev/host-child.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
 import { DEV_BROKER_BINDING } from "../runtime/send.ts";
-import { DEV_IN_FLIGHT_HEADER } from "../runtime/web.ts";
+import { DEV_CF_BINDING, DEV_IN_FLIGHT_HEADER } from "../runtime/web.ts";
 import type { WranglerConfig } from "../wrangler.ts";
 import { startWorkerd } from "./workerd.ts";
 
@@ -24,6 +24,17 @@ export type HostCall =
   | { op: "scheduled"; cron: string; scheduledTime: number };
 
 const spec = JSON.parse(process.env.TWELVE_DEV_HOST ?? "{}") as HostSpec;
+
+/**
+ * What request.cf holds under twelve dev: miniflare's stand-in, which wrangler dev gives offline
+ * too, so code that reads request.cf.country runs as it does there (the web wrapper sets it).
+ */
+const DEV_CF = {
+  asOrganization: "", asn: 395747, colo: "DFW", city: "Austin", region: "Texas", regionCode: "TX", metroCode: "635",
+  postalCode: "78701", country: "US", continent: "NA", timezone: "America/Chicago", latitude: "30.27130",
+  longitude: "-97.74260", clientTcpRtt: 0, httpProtocol: "HTTP/1.1", requestPriority: "weight=192;exclusive=0",
+  tlsCipher: "AEAD-AES128-GCM-SHA256", tlsVersion: "TLSv1.3", edgeRequestKeepAliveStatus: 0, clientTrustScore: 99,
+};
 const config = JSON.parse(fs.readFileSync(path.join(spec.dir, "wrangler.json"), "utf8")) as WranglerConfig;
 
 /**
@@ -73,7 +84,7 @@ const workerd = await startWorkerd({
   mainModule: path.join(spec.dir, config.main),
   compatibilityDate: config.compatibility_date,
   compatibilityFlags: config.compatibility_flags ?? [],
-  text: spec.variables,
+  text: { ...spec.variables, ...(spec.port !== undefined ? { [DEV_CF_BINDING]: JSON.stringify(DEV_CF) } : {}) },
   services: { [DEV_BROKER_BINDING]: (broker.address() as { port: number }).port },
   port: spec.port,
   // One write per console call: a stack of several lines stays together.

@@ -67,21 +67,6 @@ const CONTROL_WORKER = `export default {
   },
 };`;
 
-/**
- * What request.cf holds under twelve dev: miniflare's stand-in (wrangler dev's too, offline), so
- * code that reads request.cf.country runs as it does there and on Workers.
- */
-const FALLBACK_CF = {
-  asOrganization: "", asn: 395747, colo: "DFW", city: "Austin", region: "Texas", regionCode: "TX", metroCode: "635",
-  postalCode: "78701", country: "US", continent: "NA", timezone: "America/Chicago", latitude: "30.27130",
-  longitude: "-97.74260", clientTcpRtt: 0, httpProtocol: "HTTP/1.1", requestPriority: "weight=192;exclusive=0",
-  tlsCipher: "AEAD-AES128-GCM-SHA256", tlsVersion: "TLSv1.3", edgeRequestKeepAliveStatus: 0, clientTrustScore: 99,
-};
-
-/** The Worker's port goes through this one, which gives each request its request.cf. */
-const ENTRY_WORKER = `const cf = ${JSON.stringify(FALLBACK_CF)};
-export default { fetch: (request, env) => env.USER.fetch(request, { cf }) };`;
-
 /** A capnp text literal: printable ASCII as it is, every other byte (UTF-8 included) as \\xHH. */
 function capnpString(text: string): string {
   let out = '"';
@@ -99,7 +84,7 @@ function configText(options: WorkerdOptions, configDir: string): string {
   ];
   const services = Object.values(options.services).map((port, i) => `(name = "service-${i}", external = (address = "127.0.0.1:${port}", http = ()))`);
   const sockets = [`(name = "control", address = "127.0.0.1:0", http = (), service = "control")`];
-  if (options.port !== undefined) sockets.push(`(name = "http", address = "127.0.0.1:${options.port}", http = (), service = "entry")`);
+  if (options.port !== undefined) sockets.push(`(name = "http", address = "127.0.0.1:${options.port}", http = (), service = "user")`);
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
@@ -108,11 +93,6 @@ const config :Workerd.Config = (
       compatibilityDate = ${capnpString(options.compatibilityDate)},
       compatibilityFlags = ${list(options.compatibilityFlags.map(capnpString))},
       bindings = ${list(bindings)},
-    )),
-    (name = "entry", worker = (
-      modules = [(name = "entry.mjs", esModule = ${capnpString(ENTRY_WORKER)})],
-      compatibilityDate = "2025-09-01",
-      bindings = [(name = "USER", service = "user")],
     )),
     (name = "control", worker = (
       modules = [(name = "control.mjs", esModule = ${capnpString(CONTROL_WORKER)})],

@@ -11,6 +11,30 @@ type Fetch = (request: Request, env: Record<string, unknown>, ctx: unknown) => R
  */
 export const DEV_IN_FLIGHT_HEADER = "x-twelve-dev-in-flight";
 
+/**
+ * Under twelve dev, a text binding with the JSON of what request.cf holds (wrangler dev's
+ * stand-in values): workerd on its own gives a request no cf. Deployed, Cloudflare fills it.
+ */
+export const DEV_CF_BINDING = "TWELVE_DEV_CF";
+
+let devCf: { json: string; cf: object } | undefined;
+
+/** The request with twelve dev's request.cf, under what workerd gave (its clientIp), as miniflare does. */
+function withDevCf(request: Request, env: Record<string, unknown>): Request {
+  const json = env[DEV_CF_BINDING];
+  if (typeof json !== "string") return request;
+  if (devCf?.json !== json) devCf = { json, cf: JSON.parse(json) as object };
+  const cf = { ...devCf.cf, ...(request as Request & { cf?: object }).cf };
+  // An own property over Request's getter, cheaper than a new Request each time (about 18,000
+  // against 15,800 requests a second under twelve dev on a 2-core machine).
+  try {
+    Object.defineProperty(request, "cf", { value: cf, configurable: true, enumerable: true });
+    return request;
+  } catch {
+    return new Request(request, { cf } as RequestInit);
+  }
+}
+
 /** A web process on Workers is the process itself; twelve only wires send(). */
 export function webWorker(mod: unknown, meta: ProcessMeta) {
   const app = requireHandler(mod, "fetch", meta) as unknown as { fetch: Fetch };
@@ -24,7 +48,7 @@ export function webWorker(mod: unknown, meta: ProcessMeta) {
       inFlight++;
       let answer: Response | Promise<Response>;
       try {
-        answer = app.fetch(request, env, ctx);
+        answer = app.fetch(withDevCf(request, env), env, ctx);
       } catch (error) {
         inFlight--;
         throw error;
