@@ -70,6 +70,22 @@ describe("twelve dev --target cloudflare's workerd", () => {
     expect(await up(port)).toBe(false);
   });
 
+  it("shows a Worker's stack frames at their place in its source, as the bundle's source map says", { timeout: 60_000 }, async () => {
+    const web = `export default {\n  fetch() {\n    console.error(new Error("traced").stack);\n    return new Response("up");\n  },\n};\n`;
+    dir = makeProject({ "twelve.config.ts": config, "web.ts": web });
+    const port = await freePorts(1);
+    const dev = startTwelveDev(dir, ["--port", String(port)]);
+    try {
+      await dev.waitForLine(/ready wd on/, 30_000);
+      expect(await up(port)).toBe(true);
+      const frame = await dev.waitForLine(/at .*web\.ts:\d+:\d+/, 5_000);
+      expect(frame).toContain(`${dir}/web.ts:3:`);
+      expect(dev.lines.join("\n")).not.toMatch(/index\.js:\d+:\d+/);
+    } finally {
+      await dev.stop("SIGKILL");
+    }
+  });
+
   it("says why a Worker could not load: the error its module threw", { timeout: 60_000 }, async () => {
     dir = makeProject({ "twelve.config.ts": config, "web.ts": `throw new Error("broken at import");\n${WEB}` });
     const port = await freePorts(1);

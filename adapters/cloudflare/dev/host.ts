@@ -4,6 +4,7 @@
 // keep the port).
 import fs from "node:fs";
 import http from "node:http";
+import { SourceMap } from "node:module";
 import path from "node:path";
 import { hostReady, onParentGone, requestParent, serveHost } from "../../../src/dev/host-child.ts";
 import { queueBinding } from "../../../src/formation/names.ts";
@@ -38,12 +39,36 @@ const DEV_CF = {
 const config = JSON.parse(fs.readFileSync(path.join(spec.dir, "wrangler.json"), "utf8")) as WranglerConfig;
 
 /**
+ * The Worker's output with its stack frames where the bundle's source map says (web.ts:12:7,
+ * not index.js:2:1721), as wrangler dev shows them, and Node does for the aws engine.
+ */
+function mapStacks(bundle: string): (text: string) => string {
+  let map: SourceMap;
+  try {
+    map = new SourceMap(JSON.parse(fs.readFileSync(`${bundle}.map`, "utf8")) as ConstructorParameters<typeof SourceMap>[0]);
+  } catch {
+    return (text) => text;
+  }
+  const frame = new RegExp(`\\b${path.basename(bundle).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):(\\d+)\\b`, "g");
+  return (text) =>
+    text.replace(frame, (whole, line: string, column: string) => {
+      const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number };
+      if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) return whole;
+      return `${path.resolve(path.dirname(bundle), entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+    });
+}
+const mapped = mapStacks(path.join(spec.dir, config.main));
+
+/**
  * What the Worker's broker binding asks, as a status and a body: a send(), a sendBatch(), or why
  * messages of the batch being delivered failed (the worker wrapper says so before queue() returns).
  */
 async function brokerCall(pathname: string, payload: unknown): Promise<{ status: number; body: string }> {
   if (pathname === "/failures") {
-    await requestParent({ failures: (payload as { failures: unknown }).failures });
+    // Their stacks too as the source map says: they are kept with the dead letters.
+    const failures = (payload as { failures: Record<string, { error?: unknown }> }).failures;
+    for (const failure of Object.values(failures)) if (typeof failure.error === "string") failure.error = mapped(failure.error);
+    await requestParent({ failures });
     return { status: 204, body: "" };
   }
   const { worker } = payload as { worker: string };
@@ -88,7 +113,7 @@ const workerd = await startWorkerd({
   services: { [DEV_BROKER_BINDING]: (broker.address() as { port: number }).port },
   port: spec.port,
   // One write per console call: a stack of several lines stays together.
-  log: (level, message) => (level === "error" ? process.stderr : process.stdout).write(`${message}\n`),
+  log: (level, message) => (level === "error" ? process.stderr : process.stdout).write(`${mapped(message)}\n`),
 });
 let stopping = false;
 onParentGone(async () => {
