@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { SourceMap } from "node:module";
 import path from "node:path";
 import type { AnyNode, Expression, MemberExpression, Position, Program, SpreadElement } from "acorn";
 import type { Loader } from "esbuild";
@@ -80,7 +81,7 @@ async function parseCalls(file: string, source: string, loader: Loader): Promise
       import("acorn"),
     ]);
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
-    const originalLine = lineMapper(JSON.parse(map).mappings);
+    const originalLine = lineMapper(map);
     return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));
   } catch {
     // Not an error here: esbuild reports a syntax error, with its file and line, when it bundles.
@@ -219,62 +220,18 @@ function isNode(value: unknown): value is AnyNode {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
 }
 
-const BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /**
- * Reads a source map's `mappings` into a function from a generated position (1-based line,
- * 0-based column, as acorn gives them) to the original 1-based line: the line of the last
- * mapping at or before the position. A call always has a mapping of its own; code esbuild
- * writes anew (an `export { }` clause) has none and takes the line before it.
+ * Reads a source map into a function from a generated position (1-based line, 0-based column,
+ * as acorn gives them) to the original 1-based line: the line of the last mapping at or before
+ * the position. A call always has a mapping of its own; code esbuild writes anew (an
+ * `export { }` clause) has none and takes the line before it.
  */
-function lineMapper(mappings: string): (at: Position) => number {
-  // By generated line: [generated column, original line] of each mapping, in column order.
-  const lines: Array<Array<[number, number]>> = [];
-  let originalLine = 0;
-  for (const text of mappings.split(";")) {
-    const segments: Array<[number, number]> = [];
-    let column = 0;
-    for (const segment of text ? text.split(",") : []) {
-      // Fields: generated column (relative within the line), then source index, original line
-      // and original column (relative to the previous mapping), then an optional name index.
-      const fields = decodeVlq(segment);
-      column += fields[0] ?? 0;
-      if (fields.length < 4) continue;
-      originalLine += fields[2] as number;
-      segments.push([column, originalLine]);
-    }
-    lines.push(segments);
-  }
+function lineMapper(map: string): (at: Position) => number {
+  const sourceMap = new SourceMap(JSON.parse(map) as ConstructorParameters<typeof SourceMap>[0]);
   return (at) => {
-    for (let line = at.line - 1; line >= 0; line--) {
-      const segments = lines[line] ?? [];
-      for (let i = segments.length - 1; i >= 0; i--) {
-        const [column, original] = segments[i] as [number, number];
-        if (line < at.line - 1 || column <= at.column) return original + 1;
-      }
-    }
-    return at.line;
+    const entry = sourceMap.findEntry(at.line - 1, at.column) as { originalLine?: number };
+    return entry.originalLine === undefined ? at.line : entry.originalLine + 1;
   };
-}
-
-/** Base64 VLQ: 5 bits a digit, low digit first, 32 means "more follows", the lowest bit is the sign. */
-function decodeVlq(segment: string): number[] {
-  const values: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (const char of segment) {
-    const digit = BASE64.indexOf(char);
-    value += (digit & 31) * 2 ** shift;
-    if (digit & 32) {
-      shift += 5;
-      continue;
-    }
-    const magnitude = Math.floor(value / 2);
-    values.push(value % 2 ? -magnitude : magnitude);
-    value = 0;
-    shift = 0;
-  }
-  return values;
 }
 
 /** The workers a process may send to: the literal names, or all workers if any name is computed. */
