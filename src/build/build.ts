@@ -122,8 +122,10 @@ function describeProcess(formation: Formation, process: Process): Omit<ManifestP
  * (exit 1), every process's at once.
  */
 async function bundleAll(formation: Formation, adapter: Adapter, outDir: string): Promise<{ bundles: Bundle[]; sends: string[][] }> {
-  const [handlers, settled] = await Promise.all([
+  const [handlers, , settled] = await Promise.all([
     handlerProblems(formation.processes, { cacheRoot: formation.root }),
+    // The entries' sends are read while esbuild bundles: the send check after it finds them read.
+    findSendCalls(formation.processes.map((p) => p.entry), { cacheRoot: formation.root }),
     bundleProcesses(formation.processes.map((process) => ({ formation, process, outDir: path.join(outDir, process.name), ...adapter.bundleOptions(process) }))),
   ]);
   const problems: Problem[] = adapter.check(formation);
