@@ -86,6 +86,20 @@ describe("twelve dev --target cloudflare's workerd", () => {
     }
   });
 
+  it("hands a Worker its variables byte for byte: quotes, backslashes, newlines and any script", { timeout: 60_000 }, async () => {
+    const value = 'héllo "world"\\n\nzweite Zeile ✓ 日本';
+    const withEnv = config.replace('concurrency: 2 } },', `concurrency: 2 } },\n  env: { GREETING: ${JSON.stringify(value)} },`);
+    dir = makeProject({ "twelve.config.ts": withEnv, "web.ts": `export default { fetch: (_: Request, env: { GREETING: string }) => new Response(env.GREETING) };\n` });
+    const port = await freePorts(1);
+    const dev = startTwelveDev(dir, ["--port", String(port)]);
+    try {
+      await dev.waitForLine(/ready wd on/, 30_000);
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe(value);
+    } finally {
+      await dev.stop("SIGKILL");
+    }
+  });
+
   it("says why a Worker could not load: the error its module threw", { timeout: 60_000 }, async () => {
     dir = makeProject({ "twelve.config.ts": config, "web.ts": `throw new Error("broken at import");\n${WEB}` });
     const port = await freePorts(1);
