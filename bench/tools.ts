@@ -42,10 +42,13 @@ export interface Timing {
 }
 
 /** Times shell commands in one run, with hyperfine when present, else a loop of spawnSync. */
-export function timeCommands(commands: { name: string; command: string }[], options: { runs: number; warmup: number; cwd: string; hyperfine: boolean }): Timing[] {
+/** `prepare`: run before each run of its command (and each warmup), untimed. */
+export function timeCommands(commands: { name: string; command: string; prepare?: string }[], options: { runs: number; warmup: number; cwd: string; hyperfine: boolean }): Timing[] {
   if (options.hyperfine) {
     const exportFile = `/tmp/twelve-bench-${process.pid}.json`;
     const args = ["--style", "basic", "--runs", String(options.runs), "--warmup", String(options.warmup), "--export-json", exportFile];
+    // hyperfine takes either one --prepare for all commands or one for each, in their order.
+    if (commands.some((c) => c.prepare)) for (const c of commands) args.push("--prepare", c.prepare ?? "true");
     for (const c of commands) args.push("--command-name", c.name, c.command);
     const result = spawnSync("hyperfine", args, { cwd: options.cwd, stdio: ["ignore", "inherit", "inherit"] });
     if (result.status !== 0) throw new Error(`hyperfine failed (${result.status})`);
@@ -53,9 +56,11 @@ export function timeCommands(commands: { name: string; command: string }[], opti
     return parsed.results.map((r) => ({ name: r.command, meanMs: r.mean * 1000, stddevMs: (r.stddev ?? 0) * 1000, runs: r.times.length }));
   }
   return commands.map((c) => {
-    for (let i = 0; i < options.warmup; i++) spawnSync("sh", ["-c", c.command], { cwd: options.cwd });
+    const prepare = () => c.prepare && spawnSync("sh", ["-c", c.prepare], { cwd: options.cwd });
+    for (let i = 0; i < options.warmup; i++) prepare(), spawnSync("sh", ["-c", c.command], { cwd: options.cwd });
     const times: number[] = [];
     for (let i = 0; i < options.runs; i++) {
+      prepare();
       const start = performance.now();
       const result = spawnSync("sh", ["-c", c.command], { cwd: options.cwd });
       if (result.status !== 0) throw new Error(`${c.name} failed: ${result.stderr}`);
