@@ -14,8 +14,11 @@ function makerOf(codeUrl: string): string {
   return `${TWELVE_VERSION} ${file} ${stat?.mtimeMs ?? 0} ${stat?.size ?? 0}`;
 }
 
-/** The most answers a cache keeps: those used by the latest runs, the oldest dropped first. */
-const MAX_ENTRIES = 2_000;
+/**
+ * The most answers a cache keeps unless told otherwise: those used by the latest runs, the
+ * oldest dropped first. A source file's answers are small (its send() calls, its entry's facts).
+ */
+const MAX_ENTRIES = 5_000;
 
 /** A key for an answer computed from these texts alone. */
 export function contentKey(...parts: string[]): string {
@@ -35,12 +38,14 @@ export function contentKey(...parts: string[]): string {
 export class FileCache<T> {
   readonly #file: string;
   readonly #maker: string;
+  readonly #maxEntries: number;
   #entries: Map<string, T> | undefined;
   #changed = false;
 
-  constructor(root: string, name: string, codeUrl: string) {
+  constructor(root: string, name: string, codeUrl: string, maxEntries = MAX_ENTRIES) {
     this.#file = path.join(root, ".twelve", "cache", `${name}.json`);
     this.#maker = makerOf(codeUrl);
+    this.#maxEntries = maxEntries;
   }
 
   get(key: string): T | undefined {
@@ -65,7 +70,7 @@ export class FileCache<T> {
   save(): void {
     if (!this.#changed || !this.#entries) return;
     this.#changed = false;
-    const kept = [...this.#entries].slice(-MAX_ENTRIES);
+    const kept = [...this.#entries].slice(-this.#maxEntries);
     const temporary = `${this.#file}.${process.pid}.${Date.now()}.tmp`;
     try {
       fs.mkdirSync(path.dirname(this.#file), { recursive: true });
@@ -94,11 +99,11 @@ const caches = new Map<string, FileCache<unknown>>();
 
 /**
  * The app's cache of this name, one object per run (twelve dev's rebuilds share it); `codeUrl`:
- * import.meta.url of the module whose answers it keeps.
+ * import.meta.url of the module whose answers it keeps; `maxEntries`: how many it keeps.
  */
-export function fileCache<T>(root: string, name: string, codeUrl: string): FileCache<T> {
+export function fileCache<T>(root: string, name: string, codeUrl: string, maxEntries?: number): FileCache<T> {
   const key = `${root}\0${name}`;
   let cache = caches.get(key);
-  if (!cache) caches.set(key, (cache = new FileCache<unknown>(root, name, codeUrl)));
+  if (!cache) caches.set(key, (cache = new FileCache<unknown>(root, name, codeUrl, maxEntries)));
   return cache as FileCache<T>;
 }

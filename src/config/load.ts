@@ -61,7 +61,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const problems = [...duplicates, ...check.problems, ...handlers];
   if (problems.length || !check.formation) throw configError(configFile, problems);
   if (key !== undefined && !checked) {
-    const cache = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url);
+    const cache = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url, CHECKED_KEPT);
     cache.set(key, check.formation);
     cache.save();
   }
@@ -69,6 +69,11 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
 }
 
 const CHECKED_CACHE = "formations";
+/**
+ * The formations kept: a few, since the config's value changes with each edit, and each run
+ * with a value made per run (a build time in its env) adds one, which is never used again.
+ */
+const CHECKED_KEPT = 16;
 
 /**
  * The key of a config's value checked for these options: the value itself (when it is plain
@@ -98,7 +103,7 @@ function isPlainData(value: unknown, depth: number): boolean {
  * files twelve can read (the check says what is wrong with one that is not).
  */
 function checkedFormation(root: string, key: string): Formation | undefined {
-  const formation = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url).get(key);
+  const formation = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url, CHECKED_KEPT).get(key);
   if (!formation) return undefined;
   try {
     for (const process of formation.processes) {
@@ -129,10 +134,12 @@ interface CachedConfig extends CompiledConfig {
 }
 
 const CONFIG_CACHE = "config";
+/** Compiled configs kept, by config file: an app has one, or a few (--config). */
+const CONFIG_KEPT = 8;
 
 /** The config as an earlier run compiled it, when nothing it was compiled from has changed. */
 function cachedConfig(configFile: string, root: string): CompiledConfig | undefined {
-  const cached = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url).get(configFile);
+  const cached = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url, CONFIG_KEPT).get(configFile);
   if (!cached) return undefined;
   try {
     statSync(cached.module);
@@ -145,7 +152,7 @@ function cachedConfig(configFile: string, root: string): CompiledConfig | undefi
 }
 
 function cacheConfig(configFile: string, root: string, compiled: CompiledConfig, inputs: string[]): void {
-  const cache = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url);
+  const cache = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url, CONFIG_KEPT);
   // The config's previous compile is of no more use.
   const previous = cache.get(configFile)?.module;
   if (previous && previous !== compiled.module) rmSync(previous, { force: true });

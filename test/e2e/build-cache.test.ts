@@ -132,6 +132,21 @@ describe("twelve build of a config that imports its settings", () => {
     expect(result.stdout + result.stderr).toContain("this-stage-name-is-far-too-long");
   });
 
+  it("keeps a bounded cache for a config whose value is new each run (a build number in its env)", { timeout: 60_000 }, async () => {
+    const app = makeProject({
+      "twelve.config.ts": 'import { defineConfig } from "twelve";\nexport default defineConfig({ app: "stamped", target: "aws", processes: { web: { type: "web", entry: "web.ts", concurrency: 2 } }, env: { BUILD: process.env.BUILD ?? "" } });\n',
+      "web.ts": "export default { fetch: () => new Response('ok') };\n",
+    });
+    try {
+      for (let i = 0; i < 20; i++) expect((await build(app, { BUILD: String(i) })).code).toBe(0);
+      expect(manifestOf(app).processes[0]?.env).toEqual({ BUILD: "19" });
+      const kept = JSON.parse(fs.readFileSync(path.join(app, ".twelve/cache/formations.json"), "utf8")) as { entries: Record<string, unknown> };
+      expect(Object.keys(kept.entries).length).toBeLessThanOrEqual(16);
+    } finally {
+      removeProject(app);
+    }
+  });
+
   it("leaves nothing more behind in Node's compile cache with each build of an unchanged app", async () => {
     const compileCache = fs.mkdtempSync(path.join(os.tmpdir(), "twelve-compile-cache-"));
     try {
