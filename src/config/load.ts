@@ -1,4 +1,4 @@
-import { accessSync, constants, readFileSync, rmSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -9,6 +9,7 @@ import { esbuild } from "../build/esbuild.ts";
 import { TwelveError } from "../errors.ts";
 import { twelveModules } from "../build/bundle.ts";
 import { isOwnCode } from "../build/twelve-paths.ts";
+import { checkEntry } from "../formation/entry.ts";
 import { configError, type Problem } from "../formation/problems.ts";
 import { handlerProblems } from "../build/handlers.ts";
 import type { Formation } from "../formation/types.ts";
@@ -61,19 +62,18 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const problems = [...duplicates, ...check.problems, ...handlers];
   if (problems.length || !check.formation) throw configError(configFile, problems);
   if (key !== undefined && !checked) {
-    const cache = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url, CHECKED_KEPT);
+    const cache = formationsCache(root);
     cache.set(key, check.formation);
     cache.save();
   }
   return { formation: check.formation, dependencies };
 }
 
-const CHECKED_CACHE = "formations";
 /**
- * The formations kept: a few, since the config's value changes with each edit, and each run
- * with a value made per run (a build time in its env) adds one, which is never used again.
+ * The formations checked before. A few are kept: the config's value changes with each edit, and
+ * each run of a value made per run (a build time in its env) adds one, never used again.
  */
-const CHECKED_KEPT = 16;
+const formationsCache = (root: string) => fileCache<Formation>(root, "formations", import.meta.url, 16);
 
 /**
  * The key of a config's value checked for these options: the value itself (when it is plain
@@ -103,17 +103,8 @@ function isPlainData(value: unknown, depth: number): boolean {
  * files twelve can read (the check says what is wrong with one that is not).
  */
 function checkedFormation(root: string, key: string): Formation | undefined {
-  const formation = fileCache<Formation>(root, CHECKED_CACHE, import.meta.url, CHECKED_KEPT).get(key);
-  if (!formation) return undefined;
-  try {
-    for (const process of formation.processes) {
-      if (!statSync(process.entry).isFile()) return undefined;
-      accessSync(process.entry, constants.R_OK);
-    }
-  } catch {
-    return undefined;
-  }
-  return formation;
+  const formation = formationsCache(root).get(key);
+  return formation && formation.processes.every((process) => checkEntry(process.entry) === undefined) ? formation : undefined;
 }
 
 interface CompiledConfig {
@@ -133,13 +124,12 @@ interface CachedConfig extends CompiledConfig {
   folders: Record<string, number>;
 }
 
-const CONFIG_CACHE = "config";
-/** Compiled configs kept, by config file: an app has one, or a few (--config). */
-const CONFIG_KEPT = 8;
+/** The compiled configs, by config file: an app has one, or a few (--config). */
+const configCache = (root: string) => fileCache<CachedConfig>(root, "config", import.meta.url, 8);
 
 /** The config as an earlier run compiled it, when nothing it was compiled from has changed. */
 function cachedConfig(configFile: string, root: string): CompiledConfig | undefined {
-  const cached = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url, CONFIG_KEPT).get(configFile);
+  const cached = configCache(root).get(configFile);
   if (!cached) return undefined;
   try {
     statSync(cached.module);
@@ -152,7 +142,7 @@ function cachedConfig(configFile: string, root: string): CompiledConfig | undefi
 }
 
 function cacheConfig(configFile: string, root: string, compiled: CompiledConfig, inputs: string[]): void {
-  const cache = fileCache<CachedConfig>(root, CONFIG_CACHE, import.meta.url, CONFIG_KEPT);
+  const cache = configCache(root);
   // The config's previous compile is of no more use.
   const previous = cache.get(configFile)?.module;
   if (previous && previous !== compiled.module) rmSync(previous, { force: true });

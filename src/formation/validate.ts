@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import path from "node:path";
 import type { z } from "zod/mini";
 import { CrontabError, parseCrontab } from "./crontab.ts";
+import { checkEntry } from "./entry.ts";
 import { isRange, type AdapterRegistry, type Limits } from "../adapter.ts";
 import type { Range } from "./limits.ts";
 import { LONGEST_SUFFIX, MAX_RESOURCE_NAME, NAME_PATTERN, resourceName } from "./names.ts";
@@ -19,8 +19,6 @@ export interface ValidateOptions {
   target?: string | undefined;
   stage?: string | undefined;
 }
-
-const SOURCE_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"];
 
 export interface FormationCheck {
   /** Usable only when there are no problems; undefined when not even the target is known. */
@@ -149,25 +147,6 @@ function checkProcessName(app: string | undefined, stage: string, name: string, 
       message: `resource names such as "${longest}" would be ${longest.length} characters, over the platforms' limit of ${MAX_RESOURCE_NAME}: shorten the app name, the stage or the process name`,
     });
   }
-}
-
-function checkEntry(file: string): string | undefined {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    return `does not exist (looked for ${file})`;
-  }
-  if (!stat.isFile()) return `is not a file (${file})`;
-  try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    return `cannot be read (${file}): check its permissions`;
-  }
-  if (!SOURCE_EXTENSIONS.includes(path.extname(file))) {
-    return `is not a JavaScript or TypeScript file (expected one of ${SOURCE_EXTENSIONS.join(" ")})`;
-  }
-  return undefined;
 }
 
 /**
