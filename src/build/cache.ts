@@ -95,6 +95,25 @@ export class FileCache<T> {
   }
 }
 
+/**
+ * What files' texts say, each worked out once: the answer for the text a file had when last
+ * asked in this run (a file shared by processes, twelve dev's rebuilds), else the one an earlier
+ * run kept in `cache` (keyed by the loader and the text), else `work()`'s, kept for the next run.
+ */
+export class TextAnswers<T> {
+  readonly #last = new Map<string, { text: string; answer: Promise<T> }>();
+
+  answer(file: string, text: string, loader: string, cache: FileCache<T> | undefined, work: () => Promise<T>): Promise<T> {
+    const known = this.#last.get(file);
+    if (known?.text === text) return known.answer;
+    const key = cache && contentKey(loader, text);
+    const kept = key === undefined ? undefined : cache?.get(key);
+    const answer = kept !== undefined ? Promise.resolve(kept) : work().then((value) => (key !== undefined && cache?.set(key, value), value));
+    this.#last.set(file, { text, answer });
+    return answer;
+  }
+}
+
 const caches = new Map<string, FileCache<unknown>>();
 
 /**

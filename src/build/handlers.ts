@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { AnyNode, Expression, Program } from "acorn";
 import type { Loader } from "esbuild";
-import { contentKey, fileCache, type FileCache } from "./cache.ts";
+import { fileCache, TextAnswers, type FileCache } from "./cache.ts";
 import { esbuild } from "./esbuild.ts";
 import type { Problem } from "../formation/problems.ts";
 import type { Process } from "../formation/types.ts";
@@ -50,8 +50,8 @@ function problemOf(process: Process, facts: EntryFacts): Problem | undefined {
   return { ...where, message: `${process.entryAsWritten} has no ${key} handler${describeKeys(process, facts.keys)}: export default ${shape}` };
 }
 
-/** Each entry's last text and what it says: a build checks what loading the config just did. */
-const read = new Map<string, { text: string; facts: Promise<EntryFacts> }>();
+/** What each entry says: a build checks what loading the config just did. */
+const entries = new TextAnswers<EntryFacts>();
 
 async function factsOf(file: string, cache: FileCache<EntryFacts> | undefined): Promise<EntryFacts> {
   const loader = LOADERS[path.extname(file)];
@@ -62,15 +62,7 @@ async function factsOf(file: string, cache: FileCache<EntryFacts> | undefined): 
   } catch {
     return { default: "unparsed" };
   }
-  const known = read.get(file);
-  if (known?.text === text) return known.facts;
-  // A text an earlier run read: what it found, without parsing again.
-  const key = cache && contentKey(loader, text);
-  const cached = key === undefined ? undefined : cache?.get(key);
-  const facts = cached ? Promise.resolve(cached) : parseFacts(file, text, loader);
-  read.set(file, { text, facts });
-  if (cache && key !== undefined && !cached) cache.set(key, await facts);
-  return facts;
+  return entries.answer(file, text, loader, cache, () => parseFacts(file, text, loader));
 }
 
 async function parseFacts(file: string, text: string, loader: Loader): Promise<EntryFacts> {

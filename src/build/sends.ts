@@ -3,7 +3,7 @@ import { SourceMap } from "node:module";
 import path from "node:path";
 import type { AnyNode, Expression, MemberExpression, Position, Program, SpreadElement } from "acorn";
 import type { Loader } from "esbuild";
-import { contentKey, fileCache, type FileCache } from "./cache.ts";
+import { fileCache, TextAnswers, type FileCache } from "./cache.ts";
 import { esbuild } from "./esbuild.ts";
 
 /** A send() call found in a process's own source. */
@@ -46,8 +46,8 @@ export async function findSendCalls(files: readonly string[], options: { cacheRo
 /** A call as the cache keeps it: what the text says, which is the same at any path. */
 type CachedCall = Omit<SendCall, "file">;
 
-/** Each file's last text and the calls found in it: a file shared by processes is read once. */
-const found = new Map<string, { source: string; calls: Promise<SendCall[]> }>();
+/** The calls in each file: a file shared by processes is read once. */
+const files = new TextAnswers<CachedCall[]>();
 
 function callsIn(file: string, loader: Loader, cache: FileCache<CachedCall[]> | undefined): Promise<SendCall[]> | SendCall[] {
   let source: string;
@@ -57,23 +57,10 @@ function callsIn(file: string, loader: Loader, cache: FileCache<CachedCall[]> | 
     return [];
   }
   if (!NAMES_TWELVE.test(source)) return [];
-  const known = found.get(file);
-  if (known?.source === source) return known.calls;
-  // A text parsed by an earlier run: its calls, without parsing again.
-  const key = cache && contentKey(loader, source);
-  const cached = key === undefined ? undefined : cache?.get(key);
-  const calls = cached ? Promise.resolve(cached.map((call) => ({ ...call, file }))) : parseCalls(file, source, loader);
-  found.set(file, { source, calls });
-  if (cache && key !== undefined && !cached) {
-    return calls.then((list) => {
-      cache.set(key, list.map(({ worker, line }) => ({ worker, line })));
-      return list;
-    });
-  }
-  return calls;
+  return files.answer(file, source, loader, cache, () => parseCalls(file, source, loader)).then((calls) => calls.map((call) => ({ ...call, file })));
 }
 
-async function parseCalls(file: string, source: string, loader: Loader): Promise<SendCall[]> {
+async function parseCalls(file: string, source: string, loader: Loader): Promise<CachedCall[]> {
   try {
     // es2024, the bundles' own target, also lowers decorators, which acorn does not parse.
     const [{ code, map }, { parse }] = await Promise.all([
@@ -82,12 +69,12 @@ async function parseCalls(file: string, source: string, loader: Loader): Promise
     ]);
     const program = parse(code, { ecmaVersion: "latest", sourceType: "module", locations: true });
     const originalLine = lineMapper(map);
-    return sendUses(program).map((use) => ({ worker: use.worker, file, line: originalLine(use.at) }));
+    return sendUses(program).map((use) => ({ worker: use.worker, line: originalLine(use.at) }));
   } catch {
     // Not an error here: esbuild reports a syntax error, with its file and line, when it bundles.
     // The build bundles first, though, so this is likely a file the bundler read with the
     // project's tsconfig (parameter decorators, say): if it names twelve, it may send anywhere.
-    return [{ worker: undefined, file, line: 1 }];
+    return [{ worker: undefined, line: 1 }];
   }
 }
 
