@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
+import { alive, descendants, processTable } from "../support/proc.ts";
 import { makeProject, removeProject } from "../support/project.ts";
 
 // twelve dev --target cloudflare runs each Worker in a workerd of its own, started by the
@@ -16,22 +16,11 @@ export default defineConfig({
 `;
 const WEB = `export default { fetch: () => new Response("up") };\n`;
 
-/** Processes as `ps` lists them: pid, parent pid, command line. */
-function processes(): { pid: number; ppid: number; args: string }[] {
-  return execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .split("\n")
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] as string }));
-}
-const alive = (pid: number) => processes().some((p) => p.pid === pid && !p.args.includes("<defunct>"));
-
-/** The workerd serving the app in `dir`, and its host (its parent). */
+/** The workerd serving the app twelve dev (`devPid`) runs, and its host (its parent). */
 function workerdOf(devPid: number): { workerd: number; host: number } | undefined {
-  const all = processes();
-  const hosts = all.filter((p) => p.ppid === devPid).map((p) => p.pid);
-  const workerd = all.find((p) => hosts.includes(p.ppid) && /workerd serve/.test(p.args));
-  return workerd ? { workerd: workerd.pid, host: workerd.ppid } : undefined;
+  const table = processTable();
+  const workerd = descendants(devPid).find((pid) => /workerd serve/.test(table.get(pid)?.args ?? ""));
+  return workerd === undefined ? undefined : { workerd, host: table.get(workerd)?.ppid as number };
 }
 
 const up = async (port: number) => (await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()).catch(() => "")) === "up";

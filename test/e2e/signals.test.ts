@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { portIsFree } from "../../src/dev/ports.ts";
 import { freePorts, startTwelveDev, waitFor } from "../support/dev.ts";
+import { alive, descendants } from "../support/proc.ts";
 import { makeProject, removeProject } from "../support/project.ts";
 
 // On a Node older than twelve's, the bin re-runs itself with the Node 22 in node_modules/.bin
@@ -21,26 +22,6 @@ export default defineConfig({
   },
 });
 `;
-
-/** Every process below `pid`, read from /proc. */
-function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = (() => {
-      try {
-        return fs.readFileSync(`/proc/${entry}/status`, "utf8");
-      } catch {
-        return "";
-      }
-    })();
-    const ppid = /^PPid:\s+(\d+)/m.exec(status)?.[1];
-    if (ppid) parents.set(Number(entry), Number(ppid));
-  }
-  const below = (p: number): number[] => [...parents].filter(([, parent]) => parent === p).flatMap(([child]) => [child, ...below(child)]);
-  return below(pid);
-}
-const alive = (pid: number) => fs.existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
 
 describe.skipIf(!oldNode())(`twelve dev re-run from an older Node (${OLD_NODE})`, () => {
   let dir: string | undefined;
